@@ -1,0 +1,45 @@
+"""otel-serverless: end-to-end OpenTelemetry tracing for serverless applications on AWS.
+
+Code-first use::
+
+    import otel_serverless
+    otel_serverless.configure()      # pipeline from OTEL_* variables + AWS propagation
+
+Zero code change: ``opentelemetry-instrument``, or the Lambda exec wrapper.
+Importing this package is cheap: the SDK loads only when something is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from otel_serverless.export._pipeline import Telemetry, configure
+
+__all__ = ["Telemetry", "__version__", "configure", "flush", "instrument"]
+
+
+def instrument() -> None:
+    """Carry trace context across every AWS call made with boto3/botocore (idempotent)."""
+    from otel_serverless.botocore import instrument as _instrument
+
+    _instrument()
+
+
+def flush(timeout_millis: float | None = None) -> bool:
+    """Flush the configured pipeline within a deadline; True if everything was sent."""
+    from otel_serverless.export._pipeline import current
+
+    telemetry = current()
+    return True if telemetry is None else telemetry.flush(timeout_millis)
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that `import otel_serverless` stays off the cold-start bill.
+    if name in ("configure", "Telemetry"):
+        from otel_serverless.export import _pipeline
+
+        return getattr(_pipeline, name)
+    raise AttributeError(f"module 'otel_serverless' has no attribute {name!r}")

@@ -1,0 +1,109 @@
+"""Telemetry never breaks the host: the one place where our errors are caught and reported.
+
+Every hook that runs inside a user's call (a botocore hook, the handler wrapper,
+a span processor) runs under :func:`guard` or :func:`guarded`. An exception
+there is logged once per *key* (so a hot path cannot flood the logs), with a
+bounded message that never repeats inbound values in full, and is then
+swallowed.
+
+Tests must still see those errors: every swallowed exception is also appended
+to :data:`swallowed` (bounded), and the test suite fails when a test leaves
+anything there that it did not expect. That is the seam that keeps hook errors
+from hiding, the flaw that let upstream botocore hooks drift unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+logger = logging.getLogger("otel_serverless")
+
+#: Longest excerpt of an untrusted value that may appear in a log line.
+PREVIEW_CHARS = 64
+#: Longest log message we emit, whatever it is built from.
+MESSAGE_CHARS = 512
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_lock = threading.Lock()
+_reported: set[str] = set()
+#: Exceptions swallowed by :func:`guard`, newest last (a test seam; bounded).
+swallowed: deque[tuple[str, BaseException]] = deque(maxlen=100)
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """A short, safe excerpt of *value* for a log line: never the value in full."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except Exception:  # a hostile __repr__ must not escape either
+        return f"<unprintable {type(value).__name__}>"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…(+{len(text) - limit} chars)"
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= MESSAGE_CHARS:
+        return message
+    return message[:MESSAGE_CHARS] + "…"
+
+
+def warn_once(key: str, message: str) -> bool:
+    """Log *message* as a warning the first time *key* is seen; True if it was logged."""
+    with _lock:
+        if key in _reported:
+            return False
+        _reported.add(key)
+    logger.warning(_bounded(message))
+    return True
+
+
+def report(key: str, error: BaseException) -> None:
+    """Record a swallowed *error* and log it once per *key*, without its traceback values."""
+    swallowed.append((key, error))
+    warn_once(
+        f"error:{key}",
+        f"otel-serverless: {key} failed and was skipped "
+        f"({type(error).__name__}: {preview(str(error), 200)}); "
+        "the application is unaffected; further errors here are not logged",
+    )
+
+
+@contextmanager
+def guard(key: str) -> Iterator[None]:
+    """Run the block; if it raises, report and swallow the exception."""
+    try:
+        yield
+    except Exception as error:
+        report(key, error)
+
+
+def guarded(key: str, default: _R) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Decorate a hook so that an exception is reported and *default* returned instead."""
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return func(*args, **kwargs)
+            except Exception as error:
+                report(key, error)
+                return default
+
+        return wrapper
+
+    return decorate
+
+
+def reset_for_tests() -> None:
+    """Forget what was reported, so each test sees its own first warning."""
+    with _lock:
+        _reported.clear()
+    swallowed.clear()

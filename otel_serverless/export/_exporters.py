@@ -1,0 +1,82 @@
+"""Span exporters chosen by the standard variables.
+
+``OTEL_TRACES_EXPORTER`` (``otlp`` by default, ``console``, ``none``, or any name
+registered under the ``opentelemetry_traces_exporter`` entry point group) and
+``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` / ``OTEL_EXPORTER_OTLP_PROTOCOL``
+(``http/protobuf`` by default, or ``grpc``). Endpoint, headers, timeout,
+compression and certificates are read by the OTLP exporters themselves, exactly
+as the OpenTelemetry specification says. Imports are lazy: only the chosen
+exporter's stack is loaded, which keeps gRPC off a Lambda's cold start.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from otel_serverless import _settings
+from otel_serverless._guard import preview, warn_once
+
+PROTOCOLS = ("http/protobuf", "grpc")
+
+
+def otlp_protocol() -> str:
+    """The OTLP protocol for traces; http/json (unsupported by the Python SDK) falls back."""
+    general = _settings.read_choice("OTEL_EXPORTER_OTLP_PROTOCOL", PROTOCOLS, "http/protobuf")
+    return _settings.read_choice("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", PROTOCOLS, general)
+
+
+def otlp_exporter(protocol: str | None = None) -> SpanExporter:
+    if (protocol or otlp_protocol()) == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+
+        return GrpcExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+
+    return HttpExporter()
+
+
+def exporter_names() -> tuple[str, ...]:
+    names = _settings.read_list("OTEL_TRACES_EXPORTER", ("otlp",))
+    return tuple(name.lower() for name in names)
+
+
+def exporters_from_env() -> list[SpanExporter]:
+    """One exporter per name in OTEL_TRACES_EXPORTER; an unknown name warns and is skipped."""
+    chosen: list[SpanExporter] = []
+    for name in exporter_names():
+        if name == "none":
+            continue
+        exporter = _by_name(name)
+        if exporter is not None:
+            chosen.append(exporter)
+    return chosen
+
+
+def _by_name(name: str) -> SpanExporter | None:
+    if name == "otlp":
+        return otlp_exporter()
+    if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter()
+    for entry_point in entry_points(group="opentelemetry_traces_exporter", name=name):
+        try:
+            exporter = entry_point.load()()
+        except Exception as error:
+            warn_once(
+                f"exporter:{name}",
+                f"otel-serverless: traces exporter {preview(name)} failed to load "
+                f"({type(error).__name__}); it is skipped",
+            )
+            return None
+        if isinstance(exporter, SpanExporter):
+            return exporter
+    warn_once(
+        f"exporter:{name}",
+        f"otel-serverless: OTEL_TRACES_EXPORTER names {preview(name)}, but no package provides "
+        "an 'opentelemetry_traces_exporter' entry point of that name; install its exporter "
+        "package or use otlp, console or none. It is skipped",
+    )
+    return None
