@@ -23,7 +23,7 @@ from opentelemetry.context import (
     set_value,
 )
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_serverless._guard import guard, warn_once
 
@@ -51,7 +51,8 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         # Flush bookkeeping: spans accepted so far, and how many the worker has finished.
         self._accepted = 0
         self._finished = 0
-        self._waiters: list[tuple[int, threading.Event]] = []
+        self._failed_exports = 0
+        self._waiters: list[_Waiter] = []
         self.dropped = 0
         self._stopping = False
         self._worker: threading.Thread | None = None
@@ -85,14 +86,13 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         """Send every span ended so far; wait at most the deadline. True if all were sent."""
         limit = self.flush_timeout_millis if timeout_millis is None else min(timeout_millis, self.flush_timeout_millis)
         with self._lock:
-            target = self._accepted
-            if self._finished >= target:
+            if self._finished >= self._accepted:
                 return True
-            done = threading.Event()
-            self._waiters.append((target, done))
+            waiter = _Waiter(self._accepted, self._failed_exports)
+            self._waiters.append(waiter)
         self._ensure_worker()
         self._wake.set()
-        return done.wait(max(0.0, limit) / 1000)
+        return waiter.done.wait(max(0.0, limit) / 1000) and waiter.ok
 
     def shutdown(self) -> None:
         if self._stopping:
@@ -137,18 +137,36 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
                 return
             # The exporter's own HTTP/gRPC calls must not be traced into the queue.
             token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+            result = SpanExportResult.FAILURE
             try:
                 with guard("export"):
-                    self.exporter.export(batch)
+                    result = self.exporter.export(batch)
             finally:
                 detach(token)
             with self._lock:
                 self._finished += len(batch)
+                if result is not SpanExportResult.SUCCESS:
+                    self._failed_exports += 1
             self._release_waiters()
 
     def _release_waiters(self) -> None:
         with self._lock:
-            ready = [event for target, event in self._waiters if self._finished >= target]
-            self._waiters = [(target, event) for target, event in self._waiters if self._finished < target]
-        for event in ready:
-            event.set()
+            ready = [w for w in self._waiters if self._finished >= w.target]
+            self._waiters = [w for w in self._waiters if self._finished < w.target]
+            for waiter in ready:
+                # Conservative: any failed export since the flush began makes it unconfirmed.
+                waiter.ok = self._failed_exports == waiter.failures_before
+        for waiter in ready:
+            waiter.done.set()
+
+
+class _Waiter:
+    """One pending flush: done once the worker has finished *target* spans."""
+
+    __slots__ = ("done", "failures_before", "ok", "target")
+
+    def __init__(self, target: int, failures_before: int) -> None:
+        self.target = target
+        self.failures_before = failures_before
+        self.ok = False
+        self.done = threading.Event()

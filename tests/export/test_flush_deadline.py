@@ -1,0 +1,133 @@
+"""force_flush has a hard deadline, whatever the collector does (real sockets on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+import pytest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from otel_serverless.export._batch import DeadlineBatchSpanProcessor
+from otel_serverless.export._exporters import otlp_exporter
+from tests.otlp_receiver import closed_port, otlp_receiver, silent_listener, slamming_listener
+
+# The exporter's own timeout is far longer than the flush deadline: the deadline must win.
+EXPORTER_TIMEOUT_S = "10"
+DEADLINE_MS = 300
+# Scheduling slack on a loaded 2-core machine; still far below the exporter's 10 s.
+SLACK_S = 2.5
+
+
+@contextmanager
+def _down() -> Iterator[int]:
+    yield closed_port()
+
+
+@contextmanager
+def _http_503() -> Iterator[int]:
+    with otlp_receiver() as receiver:
+        receiver.status = 503  # retryable: the exporter would back off and retry
+        yield receiver.port
+
+
+FAILURES: dict[str, Callable[[], AbstractContextManager[int]]] = {
+    "down": _down,
+    "refuses": slamming_listener,
+    "hangs": silent_listener,
+}
+
+
+def _flush_once(protocol: str, port: int, monkeypatch: pytest.MonkeyPatch) -> tuple[bool, float]:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", EXPORTER_TIMEOUT_S)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+    processor = DeadlineBatchSpanProcessor(otlp_exporter(protocol), flush_timeout_millis=DEADLINE_MS)
+    provider = TracerProvider(resource=Resource({"service.name": "deadline"}))
+    provider.add_span_processor(processor)
+    with provider.get_tracer("t").start_as_current_span("work"):
+        pass
+    started = time.monotonic()
+    sent = processor.force_flush()
+    return sent, time.monotonic() - started
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_flush_returns_by_the_deadline_when_the_collector_fails(
+    protocol: str, failure: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FAILURES[failure]() as port:
+        sent, elapsed = _flush_once(protocol, port, monkeypatch)
+    assert sent is False
+    assert elapsed < DEADLINE_MS / 1000 + SLACK_S
+
+
+def test_flush_returns_by_the_deadline_on_retryable_http_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with _http_503() as port:
+        sent, elapsed = _flush_once("http/protobuf", port, monkeypatch)
+    assert sent is False
+    assert elapsed < DEADLINE_MS / 1000 + SLACK_S
+
+
+def test_flush_delivers_and_reports_success_when_the_collector_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with otlp_receiver() as receiver:
+        sent, _ = _flush_once("http/protobuf", receiver.port, monkeypatch)
+        assert sent is True
+        names = [span.name for _, span in receiver.spans()]
+    assert names == ["work"]
+
+
+def test_spans_left_by_a_missed_deadline_go_out_with_a_later_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    with otlp_receiver() as receiver:
+        receiver.delay = 1.0  # a slow collector: answers, but after the deadline
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=200)
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+        with provider.get_tracer("t").start_as_current_span("first"):
+            pass
+        assert processor.force_flush() is False
+        receiver.delay = 0.0
+        with provider.get_tracer("t").start_as_current_span("second"):
+            pass
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not processor.force_flush():
+            pass
+        names = sorted(span.name for _, span in receiver.spans())
+    assert names == ["first", "second"]
+
+
+def test_a_failed_export_makes_the_flush_unconfirmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    with otlp_receiver() as receiver:
+        receiver.status = 400  # not retryable: the exporter gives up at once
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=5000)
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+        with provider.get_tracer("t").start_as_current_span("rejected"):
+            pass
+        assert processor.force_flush() is False
+
+
+def test_flush_with_nothing_pending_returns_at_once_without_a_worker() -> None:
+    processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=DEADLINE_MS)
+    assert processor.force_flush() is True
+    assert processor._worker is None  # nothing was started on the cold path
+
+
+def test_queue_overflow_drops_and_counts_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    # A long schedule delay and a batch larger than the queue: the worker never drains it here.
+    processor = DeadlineBatchSpanProcessor(
+        otlp_exporter("http/protobuf"), max_queue_size=2, max_export_batch_size=512, schedule_delay_millis=60000
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for name in ("a", "b", "c", "d", "e"):
+        with tracer.start_as_current_span(name):
+            pass
+    assert processor.dropped == 3

@@ -1,0 +1,155 @@
+"""A real OTLP/HTTP receiver on 127.0.0.1 for tests: decodes what exporters send.
+
+It can also misbehave on purpose, the ways a collector fails in production:
+answer with an error status, or accept the connection and never answer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[ExportTraceServiceRequest] = []
+        self.headers: list[dict[str, str]] = []
+        self.status = 200
+        self.delay = 0.0
+        self.received = threading.Event()
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spans(self) -> list[tuple[dict[str, object], Span]]:
+        """Every received span with its resource attributes."""
+        found: list[tuple[dict[str, object], Span]] = []
+        for request in self.requests:
+            for resource_spans in request.resource_spans:
+                resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    found.extend((resource, span) for span in scope_spans.spans)
+        return found
+
+
+def _value(value: object) -> object:
+    kind = value.WhichOneof("value")  # type: ignore[attr-defined]
+    if kind == "array_value":
+        return [_value(v) for v in value.array_value.values]  # type: ignore[attr-defined]
+    return getattr(value, kind) if kind else None
+
+
+@contextmanager
+def otlp_receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            if receiver.delay:
+                time.sleep(receiver.delay)
+            if receiver.status != 200:
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            receiver.requests.append(request)
+            receiver.headers.append(dict(self.headers.items()))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            receiver.received.set()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port that accepts connections and never answers (a hung collector)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = sock.accept()
+                accepted.append(connection)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        for connection in accepted:
+            connection.close()
+        sock.close()
+
+
+@contextmanager
+def slamming_listener() -> Iterator[int]:
+    """A port that accepts each connection and closes it at once (a collector refusing work)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    stop = threading.Event()
+
+    def slam() -> None:
+        sock.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = sock.accept()
+                connection.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=slam, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+
+
+def closed_port() -> int:
+    """A port nothing listens on (a collector that is down): connections are refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
