@@ -1,0 +1,457 @@
+"""An OTLP/HTTP span exporter on the standard library, with a hard deadline per export.
+
+Why not the SDK's: it loads ``requests`` and the protobuf runtime at import (a
+cold-start cost measured by benchmark G1), and its blocking calls are bounded
+per socket operation, not per export. This one sends with ``http.client`` over
+one kept-alive connection, encodes with :mod:`otel_serverless.export._encode`,
+and gives every export one deadline (the OTLP timeout) that covers connecting,
+sending, every retry and reading the answer: a collector that accepts the
+connection and never answers, or answers one byte at a time, cannot hold it
+longer.
+
+Configuration is the standard one (the OpenTelemetry specification, "OTLP
+Exporter Configuration"), the signal-specific variable winning over the general
+one: ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` (the general endpoint gets
+``/v1/traces`` appended, the traces one is used as-is), ``_HEADERS``
+(``key=value`` pairs, URL-decoded), ``_TIMEOUT`` (default 10), ``_COMPRESSION``
+(``gzip`` or ``none``), ``_CERTIFICATE``, ``_CLIENT_CERTIFICATE`` and
+``_CLIENT_KEY`` for https.
+Retries follow the OTLP/HTTP specification: 429, 502, 503 and 504 (and a lost
+connection) are retried with exponential backoff and jitter, honouring
+``Retry-After``, while the deadline allows. ``export`` never raises.
+
+The timeout is read in seconds, as the Python SDK reads it (the specification
+says milliseconds): switching between this exporter and the SDK's with
+``OTEL_SERVERLESS_EXPORTER`` must not change what a setting means.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.util.re import parse_env_headers
+
+from otel_serverless import __version__, _settings
+from otel_serverless._guard import preview, report, warn_once
+from otel_serverless.export._encode import encode_spans
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["OTLPSpanExporter"]
+
+DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
+DEFAULT_TIMEOUT = 10.0
+TRACES_PATH = "/v1/traces"
+#: Statuses the OTLP/HTTP specification calls retryable.
+RETRYABLE = frozenset({429, 502, 503, 504})
+COMPRESSIONS = ("gzip", "none")
+#: First backoff, and the cap of one backoff, in seconds.
+BACKOFF_FIRST = 0.05
+BACKOFF_CAP = 2.0
+#: Most of a response body we read; a collector's answer is a few bytes.
+MAX_RESPONSE_BYTES = 64 * 1024
+# Level 1: in Lambda the CPU is billed; it keeps most of the size gain of level 9.
+_GZIP_LEVEL = 1
+
+
+class _Deadline:
+    """Set before each request: the monotonic time the whole export must end by."""
+
+    at = float("inf")
+
+    def left(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("OTLP export deadline reached")
+        return left
+
+
+class _DeadlineSocket(socket.socket):
+    """A socket whose every receive waits at most until the export's deadline."""
+
+    deadline: _Deadline
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self.settimeout(self.deadline.left())
+        return super().recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self.settimeout(self.deadline.left())
+        return super().recv(bufsize, flags)
+
+
+def _tls_socket_class() -> type[ssl.SSLSocket]:
+    import ssl
+
+    class _DeadlineTLSSocket(ssl.SSLSocket):
+        deadline: _Deadline
+
+        def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+            self.settimeout(self.deadline.left())
+            return super().recv_into(buffer, nbytes, flags)
+
+        def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+            self.settimeout(self.deadline.left())
+            return super().recv(buflen, flags)
+
+    return _DeadlineTLSSocket
+
+
+def _connector(deadline: _Deadline) -> Any:
+    """A ``socket.create_connection`` that makes deadline-bound sockets."""
+
+    def connect(address: tuple[str, int], timeout: object = None, source_address: object = None) -> socket.socket:
+        host, port = address
+        error: OSError | None = None
+        for family, kind, proto, _, where in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+            sock = _DeadlineSocket(family, kind, proto)
+            sock.deadline = deadline
+            try:
+                sock.settimeout(deadline.left())
+                sock.connect(where)
+            except OSError as failed:
+                sock.close()
+                error = failed
+                continue
+            # sendall() is bounded as a whole by the timeout set just before it.
+            return sock
+        raise error or OSError(f"no address found for {host}")
+
+    return connect
+
+
+class _Endpoint:
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(url)
+        self.url = url
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.tls else 80)
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Named in log lines without any user:password part.
+        self.safe = f"{parts.scheme}://{self.host}:{self.port}{parts.path}"
+
+
+def _resolve_endpoint(explicit: str | None) -> _Endpoint:
+    if explicit is not None:
+        candidates = [("endpoint", explicit)]
+    else:
+        candidates = []
+        if traces := os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip():
+            candidates.append(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces))
+        if general := os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
+            candidates.append(("OTEL_EXPORTER_OTLP_ENDPOINT", general.rstrip("/") + TRACES_PATH))
+    for name, url in candidates:
+        try:
+            return _Endpoint(url)
+        except ValueError:
+            warn_once(
+                f"setting:{name}",
+                f"otel-serverless: {name}={preview(url)} is not an http(s) URL; it is ignored",
+            )
+    return _Endpoint(DEFAULT_ENDPOINT)
+
+
+def _valid_header(name: str, value: str) -> bool:
+    # Refuse what would split or corrupt the request (CR, LF, NUL, separators in names).
+    return (
+        bool(name)
+        and all(33 <= ord(c) <= 126 and c not in '"(),/:;<=>?@[\\]{}' for c in name)
+        and not any(c in value for c in "\r\n\x00")
+    )
+
+
+def _resolve_headers(explicit: Mapping[str, str] | None) -> dict[str, str]:
+    raw = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
+    merged = dict(parse_env_headers(raw, liberal=True))
+    merged.update({key.lower(): value for key, value in (explicit or {}).items()})
+    headers = {}
+    for name, value in merged.items():
+        if _valid_header(name, value):
+            headers[name] = value
+        else:
+            warn_once(
+                f"export:header:{preview(name, 32)}",
+                f"otel-serverless: OTLP header {preview(name, 32)} has an invalid name or value; it is not sent",
+            )
+    return headers
+
+
+def _signal_setting(suffix: str) -> str:
+    """The traces variable if set, else the general one (the name, for the reader)."""
+    traces = f"OTEL_EXPORTER_OTLP_TRACES_{suffix}"
+    return traces if os.environ.get(traces, "").strip() else f"OTEL_EXPORTER_OTLP_{suffix}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # the HTTP-date form is not worth parsing: backoff applies
+    return seconds if 0 <= seconds < 3600 else None
+
+
+def _partial_success(body: bytes) -> tuple[int, str] | None:
+    """``(rejected_spans, error_message)`` from an ExportTraceServiceResponse, if any."""
+    try:
+        return _decode_partial_success(body)
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 128:
+            return value, at
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
+    found: list[tuple[int, int | bytes]] = []
+    at = 0
+    while at < len(data):
+        tag, at = _read_varint(data, at)
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            value, at = _read_varint(data, at)
+            found.append((number, value))
+        elif wire == 2:
+            size, at = _read_varint(data, at)
+            if at + size > len(data):
+                raise ValueError("truncated")
+            found.append((number, data[at : at + size]))
+            at += size
+        elif wire in (1, 5):
+            at += 8 if wire == 1 else 4
+        else:
+            raise ValueError("unsupported wire type")
+    return found
+
+
+def _decode_partial_success(body: bytes) -> tuple[int, str] | None:
+    for number, value in _fields(body):
+        if number == 1 and isinstance(value, bytes):
+            rejected, message = 0, ""
+            for inner, inner_value in _fields(value):
+                if inner == 1 and isinstance(inner_value, int):
+                    rejected = inner_value - (1 << 64) if inner_value >= 1 << 63 else inner_value
+                elif inner == 2 and isinstance(inner_value, bytes):
+                    message = inner_value.decode("utf-8")
+            if rejected or message:
+                return rejected, message
+    return None
+
+
+class OTLPSpanExporter(SpanExporter):
+    """Export spans as OTLP/HTTP protobuf with ``http.client``; arguments override variables."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        compression: str | None = None,
+        certificate_file: str | None = None,
+        client_certificate_file: str | None = None,
+        client_key_file: str | None = None,
+    ) -> None:
+        self.endpoint = _resolve_endpoint(endpoint)
+        self.headers = _resolve_headers(headers)
+        #: Seconds one export (connect, send, retries, answer) may take in all.
+        self.timeout = _settings.read_float(_signal_setting("TIMEOUT"), DEFAULT_TIMEOUT, minimum=0, explicit=timeout)
+        self.compression = _settings.read_choice(
+            _signal_setting("COMPRESSION"), COMPRESSIONS, "none", explicit=compression
+        )
+        self._certificate = certificate_file or _settings.read_str(_signal_setting("CERTIFICATE"), "") or None
+        self._client_certificate = (
+            client_certificate_file or _settings.read_str(_signal_setting("CLIENT_CERTIFICATE"), "") or None
+        )
+        self._client_key = client_key_file or _settings.read_str(_signal_setting("CLIENT_KEY"), "") or None
+        self._request_headers = {
+            **self.headers,
+            "Content-Type": "application/x-protobuf",
+            "User-Agent": f"otel-serverless/{__version__}",
+        }
+        if self.compression == "gzip":
+            self._request_headers["Content-Encoding"] = "gzip"
+        self._deadline = _Deadline()
+        self._connection: http.client.HTTPConnection | None = None
+        self._tls_context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+
+    # -- SpanExporter ----------------------------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Send *spans*; SUCCESS when the collector accepted them. Never raises."""
+        if self._stopped.is_set():
+            return SpanExportResult.FAILURE
+        deadline = time.monotonic() + self.timeout
+        try:
+            body = encode_spans(spans)
+            if self.compression == "gzip":
+                packer = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+                body = packer.compress(body) + packer.flush()
+            if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                warn_once("export:busy", "otel-serverless: an OTLP export waited past its deadline for another one")
+                return SpanExportResult.FAILURE
+            try:
+                return self._send(body, deadline)
+            finally:
+                self._lock.release()
+        except Exception as error:  # a bug of ours: reported, never raised into the pipeline
+            self._close()
+            report("export.otlp_http", error)
+            return SpanExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True  # nothing is buffered here
+
+    def shutdown(self) -> None:
+        self._stopped.set()
+        # Waits for an export in progress, which its own deadline bounds.
+        with self._lock:
+            self._close()
+
+    # -- sending -----------------------------------------------------------------
+    def _send(self, body: bytes, deadline: float) -> SpanExportResult:
+        self._deadline.at = deadline
+        attempt = 0
+        while True:
+            reused = self._connection is not None
+            try:
+                status, retry_after, answer = self._post(body)
+            except TimeoutError:
+                self._close()
+                return self._give_up(
+                    "timeout",
+                    f"no answer within the export timeout ({self.timeout:g} s)",
+                )
+            except (OSError, http.client.HTTPException) as error:
+                self._close()
+                if reused and isinstance(error, _STALE):
+                    # The collector closed an idle kept-alive connection: reconnect at once.
+                    continue
+                problem = f"{type(error).__name__}: {preview(str(error), 120)}"
+                delay = self._backoff(attempt, None, deadline)
+                if delay is None:
+                    return self._give_up("unreachable", f"collector unreachable ({problem})")
+            else:
+                if 200 <= status < 300:
+                    self._check_partial(answer)
+                    return SpanExportResult.SUCCESS
+                if status not in RETRYABLE:
+                    return self._give_up(f"status:{status}", f"collector answered HTTP {status}: {preview(answer)}")
+                delay = self._backoff(attempt, retry_after, deadline)
+                if delay is None:
+                    return self._give_up(f"status:{status}", f"collector answered HTTP {status} until the deadline")
+            attempt += 1
+            if self._stopped.wait(delay):
+                return SpanExportResult.FAILURE
+
+    def _post(self, body: bytes) -> tuple[int, float | None, bytes]:
+        connection = self._connection or self._connect()
+        self._deadline.left()
+        sock = connection.sock
+        if sock is not None:
+            # Bounds sendall() as a whole; receives re-arm themselves.
+            sock.settimeout(self._deadline.left())
+        connection.request("POST", self.endpoint.path, body, self._request_headers)
+        response = connection.getresponse()
+        answer = response.read(MAX_RESPONSE_BYTES)
+        if not response.isclosed() or response.will_close:
+            # More body than we read, or the server will close: do not reuse it.
+            self._close()
+        return response.status, _retry_after(response.getheader("Retry-After")), answer
+
+    def _connect(self) -> http.client.HTTPConnection:
+        target = self.endpoint
+        connection: http.client.HTTPConnection
+        if target.tls:
+            connection = http.client.HTTPSConnection(
+                target.host, target.port, timeout=self._deadline.left(), context=self._tls()
+            )
+        else:
+            connection = http.client.HTTPConnection(target.host, target.port, timeout=self._deadline.left())
+        # The seam http.client offers for making its socket: ours is deadline-bound.
+        connection._create_connection = _connector(self._deadline)  # type: ignore[attr-defined]
+        connection.connect()
+        self._connection = connection
+        return connection
+
+    def _tls(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            import ssl
+
+            context = ssl.create_default_context()
+            try:
+                if self._certificate:
+                    context.load_verify_locations(cafile=self._certificate)
+                if self._client_certificate:
+                    context.load_cert_chain(self._client_certificate, self._client_key)
+            except (OSError, ssl.SSLError, ValueError) as error:
+                warn_once(
+                    "export:certificate",
+                    f"otel-serverless: OTLP certificate files could not be loaded "
+                    f"({type(error).__name__}: {preview(str(error), 120)}); using the system trust store",
+                )
+                context = ssl.create_default_context()
+            context.sslsocket_class = _tls_socket_class()
+            self._tls_context = context
+        return self._tls_context
+
+    def _backoff(self, attempt: int, retry_after: float | None, deadline: float) -> float | None:
+        """Seconds to wait before the next attempt, or None if the deadline does not allow one."""
+        import random
+
+        delay = min(BACKOFF_CAP, BACKOFF_FIRST * (2**attempt)) * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not crypto
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay if time.monotonic() + delay < deadline else None
+
+    def _give_up(self, key: str, problem: str) -> SpanExportResult:
+        warn_once(
+            f"export:{key}",
+            f"otel-serverless: spans were not exported to {self.endpoint.safe}: {problem}; "
+            "the application is unaffected; further failures like this are not logged",
+        )
+        return SpanExportResult.FAILURE
+
+    def _check_partial(self, answer: bytes) -> None:
+        partial = _partial_success(answer) if answer else None
+        if partial is not None:
+            rejected, message = partial
+            warn_once(
+                "export:partial",
+                f"otel-serverless: the collector rejected {rejected} span(s): {preview(message, 200)}",
+            )
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+# A kept-alive connection the server closed shows up as one of these on reuse.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
