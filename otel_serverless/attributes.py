@@ -28,3 +28,36 @@ SERVICE_NAME: Final = "service.name"
 # -- ours: pipeline health -----------------------------------------------------
 #: Spans dropped because the export queue was full (on the next exported span).
 EXPORT_DROPPED: Final = PREFIX + "export.dropped_spans"
+
+# -- Propagation (producer side): standard keys ------------------------------------
+RPC_SYSTEM: Final = "rpc.system"
+RPC_SERVICE: Final = "rpc.service"
+RPC_METHOD: Final = "rpc.method"
+AWS_REQUEST_ID: Final = "aws.request_id"
+AWS_SQS_QUEUE_URL: Final = "aws.sqs.queue.url"
+AWS_SNS_TOPIC_ARN: Final = "aws.sns.topic.arn"
+AWS_KINESIS_STREAM_NAME: Final = "aws.kinesis.stream_name"
+AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN: Final = "aws.step_functions.state_machine.arn"
+FAAS_INVOKED_NAME: Final = "faas.invoked_name"
+FAAS_INVOKED_PROVIDER: Final = "faas.invoked_provider"
+FAAS_INVOKED_REGION: Final = "faas.invoked_region"
+
+# -- ours: propagation (producer side) ----------------------------------------------
+#: Messages of this call that carry the trace context / that could not (limits, no
+#: free slot, payload not a JSON object); the reasons and the channels used.
+PROPAGATION_INJECTED: Final = PREFIX + "propagation.injected"
+PROPAGATION_SKIPPED: Final = PREFIX + "propagation.skipped"
+PROPAGATION_SKIP_REASONS: Final = PREFIX + "propagation.skip_reasons"
+PROPAGATION_CHANNELS: Final = PREFIX + "propagation.channels"
+#: Correlation ids (``otel_serverless.propagation.{s3,dynamodb,kinesis}.correlation_key``)
+#: of what this producer wrote: the one id as a string (searchable in Jaeger), and
+#: all of them as a list. A consumer puts the same id on its link
+#: (:data:`LINK_CORRELATION_ID`).
+CORRELATION_ID: Final = PREFIX + "correlation_id"
+CORRELATION_IDS: Final = PREFIX + "correlation_ids"
+KINESIS_PARTITION_KEY: Final = PREFIX + "kinesis.partition_key"
+KINESIS_SHARD_ID: Final = PREFIX + "kinesis.shard_id"
+KINESIS_SEQUENCE_NUMBER: Final = PREFIX + "kinesis.sequence_number"
+S3_ETAG: Final = PREFIX + "s3.etag"
+S3_VERSION_ID: Final = PREFIX + "s3.version_id"
+LAMBDA_INVOCATION_TYPE: Final = PREFIX + "lambda.invocation_type"

@@ -1,0 +1,155 @@
+"""Kinesis Data Streams: no attribute channel, so the record's JSON data, or nothing.
+
+Producer: the fields go under :data:`RESERVED_KEY` only when ``Data`` is a JSON
+object and the record (data + partition key) stays within the record limit; any
+other data is never touched. Either way the producer span records stream,
+partition key, shard and sequence number, and :func:`correlation_key`, so a
+consumer links deterministically even to records that could not carry context.
+
+Consumer shapes: the Lambda Kinesis record (base64 ``kinesis.data``) and a
+GetRecords record (``Data`` bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry.context import Context
+
+from otel_serverless.propagation import _payload
+from otel_serverless.propagation._carrier import (
+    CHANNEL_PAYLOAD,
+    NO_CONTEXT,
+    RESERVED_KEY,
+    Fields,
+    Outcome,
+    text_size,
+)
+
+__all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
+    "MAX_REQUEST_BYTES",
+    "RESERVED_KEY",
+    "correlation_key",
+    "correlation_key_for_record",
+    "extract_data",
+    "extract_record",
+    "inject_record",
+    "inject_records",
+    "record_size",
+]
+
+#: Default record limit: data blob (before base64) plus partition key, 1 MiB.
+DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
+#: PutRecords: all records of one request together, 5 MiB.
+MAX_REQUEST_BYTES: Final = 5_242_880
+_MARKER: Final = json.dumps(RESERVED_KEY).encode()
+
+
+# -- consumer -------------------------------------------------------------------------
+
+
+def extract_record(record: Mapping[str, Any]) -> Context | None:
+    """Context from a Lambda Kinesis event record (``kinesis.data``, base64 JSON), or None."""
+    if not isinstance(record, Mapping):
+        return None
+    kinesis = record.get("kinesis")
+    if not isinstance(kinesis, Mapping):
+        return None
+    data = kinesis.get("data")
+    if not isinstance(data, str) or len(data) > DEFAULT_MAX_RECORD_BYTES * 14:  # 10 MiB records, base64
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return extract_data(raw)
+
+
+def extract_data(data: object) -> Context | None:
+    """Context from a record's data (``GetRecords`` ``Data``: bytes, or text), or None."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray)) or _MARKER not in data or data.lstrip()[:1] != b"{":
+        return None
+    try:
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return _payload.extract_from(parsed)
+
+
+def correlation_key(stream: str, shard_id: str, sequence_number: str) -> str:
+    """The key both the producer span and a consumer compute for one record."""
+    return _digest("kinesis", stream, shard_id, sequence_number)
+
+
+def correlation_key_for_record(record: Mapping[str, Any]) -> str | None:
+    """:func:`correlation_key` from a Lambda Kinesis record (``eventSourceARN``, ``eventID``)."""
+    if not isinstance(record, Mapping):
+        return None
+    arn, event_id = record.get("eventSourceARN"), record.get("eventID")
+    if not isinstance(arn, str) or not isinstance(event_id, str) or ":stream/" not in arn or ":" not in event_id:
+        return None
+    shard_id, _, sequence_number = event_id.partition(":")
+    return correlation_key(stream_name(arn), shard_id, sequence_number)
+
+
+def stream_name(stream_name_or_arn: str) -> str:
+    """The stream name from a name or a stream ARN (``…:stream/NAME``)."""
+    return stream_name_or_arn.rsplit(":stream/", 1)[-1]
+
+
+def _digest(*parts: str) -> str:
+    # Hashed: bounded length, and key values never reach the trace backend in clear.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+# -- producer -------------------------------------------------------------------------
+
+
+def record_size(entry: Mapping[str, Any]) -> int:
+    """Bytes Kinesis counts for one record: data blob plus partition key."""
+    return text_size(entry.get("Data")) + text_size(entry.get("PartitionKey"))
+
+
+def inject_record(
+    entry: Mapping[str, Any], fields: Fields, *, max_bytes: int = DEFAULT_MAX_RECORD_BYTES, room: int | None = None
+) -> tuple[Mapping[str, Any], Outcome]:
+    """A copy of one record (PutRecord params or a PutRecords entry) with the context in its data."""
+    if not fields:
+        return entry, Outcome(reason=NO_CONTEXT)
+    data = entry.get("Data")
+    if not isinstance(data, (str, bytes, bytearray)):
+        return entry, Outcome(reason=_payload.NOT_JSON_OBJECT)
+    size = record_size(entry)
+    limit = max_bytes if room is None else min(max_bytes, size + room)
+    new_data, reason = _payload.embed(data, fields, limit - text_size(entry.get("PartitionKey")))
+    if new_data is None:
+        return entry, Outcome(reason=reason)
+    return {**entry, "Data": new_data}, Outcome(CHANNEL_PAYLOAD)
+
+
+def inject_records(
+    entries: list[Mapping[str, Any]], fields: Fields, *, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
+    """PutRecords: every record, keeping the request within its total limit too."""
+    total_limit = max(MAX_REQUEST_BYTES, max_bytes)
+    room = total_limit - sum(record_size(entry) for entry in entries if isinstance(entry, Mapping))
+    new_entries: list[Mapping[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            new_entries.append(entry)
+            outcomes.append(Outcome(reason=_payload.NOT_JSON_OBJECT))
+            continue
+        new_entry, outcome = inject_record(entry, fields, max_bytes=max_bytes, room=max(room, 0))
+        room -= record_size(new_entry) - record_size(entry)
+        new_entries.append(new_entry)
+        outcomes.append(outcome)
+    return new_entries, outcomes
