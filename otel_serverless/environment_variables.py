@@ -50,9 +50,220 @@ Level of otel-serverless's own logger ``otel_serverless`` (``debug``, ``info``,
 ``warning``, ``error``). Default: ``warning``.
 """
 
+OTEL_SERVERLESS_EXPORTER = "OTEL_SERVERLESS_EXPORTER"
+"""
+.. envvar:: OTEL_SERVERLESS_EXPORTER
+
+Which OTLP/HTTP span exporter sends ``http/protobuf``: ``fast`` (ours: standard
+library HTTP with a kept-alive connection, a direct protobuf encoder, one hard
+deadline per export; no ``requests`` or protobuf runtime on the cold start) or
+``sdk`` (the OpenTelemetry SDK's ``OTLPSpanExporter``). Both read the standard
+``OTEL_EXPORTER_OTLP_*`` variables the same way (the timeout in seconds, as the
+Python SDK reads it). ``grpc`` always uses the SDK's exporter.
+Default: ``fast``.
+"""
+
 # --- Propagation (producer side) -----------------------------------------------------
 
+OTEL_SERVERLESS_PROPAGATION_EXCLUDE = "OTEL_SERVERLESS_PROPAGATION_EXCLUDE"
+"""
+.. envvar:: OTEL_SERVERLESS_PROPAGATION_EXCLUDE
+
+Comma-separated AWS services (botocore names: ``sqs``, ``sns``, ``events``,
+``kinesis``, ``stepfunctions``, ``lambda``, ``s3``, ``dynamodb``) whose requests
+must not be changed to carry trace context. Their calls are still traced.
+Default: empty (every service carries context).
+"""
+
+OTEL_SERVERLESS_SQS_MAX_MESSAGE_BYTES = "OTEL_SERVERLESS_SQS_MAX_MESSAGE_BYTES"
+"""
+.. envvar:: OTEL_SERVERLESS_SQS_MAX_MESSAGE_BYTES
+
+Largest SQS message (body plus attributes) our attribute may grow a message to;
+also the cap for a whole SendMessageBatch. Set it to your queues'
+``MaximumMessageSize`` when that is lower, or higher (up to 1 MiB) when your
+queues accept more. A message that would cross it is sent without context.
+Default: ``262144`` (range 1024–1048576).
+"""
+
+OTEL_SERVERLESS_KINESIS_MAX_RECORD_BYTES = "OTEL_SERVERLESS_KINESIS_MAX_RECORD_BYTES"
+"""
+.. envvar:: OTEL_SERVERLESS_KINESIS_MAX_RECORD_BYTES
+
+Largest Kinesis record (data plus partition key) the context may grow a record
+to; a record that would cross it is sent untouched. Default: ``1048576``
+(range 1024–10485760).
+"""
+
+OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT = "OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT"
+"""
+.. envvar:: OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT
+
+``true`` stores the trace context in items written by PutItem, BatchWriteItem
+(put requests) and TransactWriteItems (puts), as a String attribute ``_otel``,
+so that stream consumers get a parent, not only a link. Off by default: items
+are the user's data. UpdateItem and DeleteItem are never changed. Default: ``false``.
+"""
+
+OTEL_SERVERLESS_DYNAMODB_KEYS = "OTEL_SERVERLESS_DYNAMODB_KEYS"
+"""
+.. envvar:: OTEL_SERVERLESS_DYNAMODB_KEYS
+
+Primary-key attributes per table, ``Table=partition[,sort];Other=id``, so that a
+PutItem span can record the correlation id a stream consumer recomputes.
+Without it, key attributes are learnt from UpdateItem/DeleteItem ``Key``
+parameters seen in the process. Default: empty.
+"""
+
 # --- Lambda handler (consumer side) --------------------------------------------------
+
+OTEL_SERVERLESS_ORIGINAL_HANDLER = "OTEL_SERVERLESS_ORIGINAL_HANDLER"
+"""
+.. envvar:: OTEL_SERVERLESS_ORIGINAL_HANDLER
+
+The user's handler (``module.function``, as in ``_HANDLER``). Set by the exec
+wrapper script (``AWS_LAMBDA_EXEC_WRAPPER``), which points ``_HANDLER`` at
+``otel_serverless.aws_lambda.handler``; the upstream layer's ``ORIG_HANDLER`` is
+honoured too. Not normally set by hand.
+"""
+
+OTEL_SERVERLESS_TRUST_INBOUND = "OTEL_SERVERLESS_TRUST_INBOUND"
+"""
+.. envvar:: OTEL_SERVERLESS_TRUST_INBOUND
+
+``false`` for public HTTP triggers (API Gateway, ALB, Function URL): the invocation
+starts a new trace, an inbound ``traceparent`` is kept only as a link (marked
+``serverless.link.untrusted``), and inbound baggage is dropped. Messaging triggers
+are unaffected (their context comes from producers in your account). Default: ``true``.
+"""
+
+OTEL_SERVERLESS_TIMEOUT_WATCHDOG = "OTEL_SERVERLESS_TIMEOUT_WATCHDOG"
+"""
+.. envvar:: OTEL_SERVERLESS_TIMEOUT_WATCHDOG
+
+``true`` runs the timeout watchdog (one thread; never a signal): shortly before the
+invocation's deadline it marks the invocation span and its open children as timed
+out, ends and flushes them. Default: ``true``.
+"""
+
+OTEL_SERVERLESS_TIMEOUT_MARGIN_MS = "OTEL_SERVERLESS_TIMEOUT_MARGIN_MS"
+"""
+.. envvar:: OTEL_SERVERLESS_TIMEOUT_MARGIN_MS
+
+How long before the deadline the watchdog fires, in milliseconds. Default: adapts to
+the function's timeout, 10% of it, at least 100 and at most 2000 (range 10–60000).
+"""
+
+OTEL_SERVERLESS_MEMORY_WARN_RATIO = "OTEL_SERVERLESS_MEMORY_WARN_RATIO"
+"""
+.. envvar:: OTEL_SERVERLESS_MEMORY_WARN_RATIO
+
+Peak memory / configured memory above which the invocation span gets a
+``serverless.memory.near_limit`` event. Default: ``0.9`` (range 0–10).
+"""
+
+OTEL_SERVERLESS_KILL_DETECTION = "OTEL_SERVERLESS_KILL_DETECTION"
+"""
+.. envvar:: OTEL_SERVERLESS_KILL_DETECTION
+
+``true`` keeps a small in-flight marker file for the running invocation (in
+``OTEL_SERVERLESS_STATE_DIR``), so that the first invocation of a new process can
+report that the previous one in this environment was killed (timeout, out of
+memory, crash). Lambda keeps ``/tmp`` across such a reset. Default: ``true``.
+"""
+
+OTEL_SERVERLESS_STATE_DIR = "OTEL_SERVERLESS_STATE_DIR"
+"""
+.. envvar:: OTEL_SERVERLESS_STATE_DIR
+
+Directory of the in-flight marker file. Default: the system temporary directory
+(``/tmp`` in Lambda).
+"""
+
+OTEL_SERVERLESS_INIT_SPAN = "OTEL_SERVERLESS_INIT_SPAN"
+"""
+.. envvar:: OTEL_SERVERLESS_INIT_SPAN
+
+``true`` adds an ``init`` child span (process start → first invocation) to the first
+invocation of an on-demand environment. Default: ``true``.
+"""
+
+OTEL_SERVERLESS_PRICE_X86_64 = "OTEL_SERVERLESS_PRICE_X86_64"
+"""
+.. envvar:: OTEL_SERVERLESS_PRICE_X86_64
+
+Price in USD per GB-second of duration on x86_64. Default: ``0.0000166667``
+(us-east-1, first pricing tier).
+"""
+
+OTEL_SERVERLESS_PRICE_ARM64 = "OTEL_SERVERLESS_PRICE_ARM64"
+"""
+.. envvar:: OTEL_SERVERLESS_PRICE_ARM64
+
+Price in USD per GB-second of duration on arm64. Default: ``0.0000133334``
+(us-east-1, first pricing tier).
+"""
+
+OTEL_SERVERLESS_PRICE_REQUEST = "OTEL_SERVERLESS_PRICE_REQUEST"
+"""
+.. envvar:: OTEL_SERVERLESS_PRICE_REQUEST
+
+Price in USD of one request. Default: ``0.0000002`` (0.20 USD per million).
+"""
+
+OTEL_SERVERLESS_CAPTURE_PAYLOAD = "OTEL_SERVERLESS_CAPTURE_PAYLOAD"
+"""
+.. envvar:: OTEL_SERVERLESS_CAPTURE_PAYLOAD
+
+``true`` records the event and the response on the invocation span
+(``serverless.payload.event`` / ``.response``), scrubbed and truncated. Default: ``false``.
+"""
+
+OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS = "OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS"
+"""
+.. envvar:: OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS
+
+Longest captured payload, in characters (JSON, after scrubbing). Default: ``4096``
+(range 16–262144).
+"""
+
+OTEL_SERVERLESS_SCRUB = "OTEL_SERVERLESS_SCRUB"
+"""
+.. envvar:: OTEL_SERVERLESS_SCRUB
+
+``true`` replaces secrets with ``[REDACTED]`` in every exported span (attributes,
+events, links, whichever instrumentation set them): values under keys that look like
+secrets (password, secret, token, key, credential, authorization, session, cookie …)
+and ``name=value`` / ``"name": "value"`` pairs inside string values. Default: ``true``.
+"""
+
+OTEL_SERVERLESS_SCRUB_PATTERNS = "OTEL_SERVERLESS_SCRUB_PATTERNS"
+"""
+.. envvar:: OTEL_SERVERLESS_SCRUB_PATTERNS
+
+More secret key names, as comma-separated regular expressions (case-insensitive),
+added to the built-in ones. Default: none.
+"""
+
+OTEL_SERVERLESS_PROCESSORS = "OTEL_SERVERLESS_PROCESSORS"
+"""
+.. envvar:: OTEL_SERVERLESS_PROCESSORS
+
+The serverless span processors that ``configure()`` (and so the distro and the exec
+wrapper) installs, comma-separated: ``coldstart``, ``retries``, ``memory``, ``cost``,
+``scrub``; ``none`` for none. Default: all of them.
+"""
+
+OTEL_SERVERLESS_LOG_CORRELATION = "OTEL_SERVERLESS_LOG_CORRELATION"
+"""
+.. envvar:: OTEL_SERVERLESS_LOG_CORRELATION
+
+Trace and span ids in Python log records (``otelTraceID``, ``otelSpanID``,
+``otelTraceSampled``): ``auto`` adds them to every record (Lambda's JSON log format
+prints them) and, with Lambda's text format, appends them to each line; ``text`` or
+``json`` also set that format on the root logger's handlers; ``off`` leaves logging
+alone. Default: ``auto``.
+"""
 
 # --- Local runtime and demo ----------------------------------------------------------
 

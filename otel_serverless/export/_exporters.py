@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_serverless import _settings
+from otel_serverless import environment_variables as env
 from otel_serverless._guard import preview, warn_once
 
 PROTOCOLS = ("http/protobuf", "grpc")
@@ -32,9 +33,14 @@ def otlp_exporter(protocol: str | None = None) -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 
         return GrpcExporter()
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+    if _settings.read_choice(env.OTEL_SERVERLESS_EXPORTER, ("fast", "sdk"), "fast") == "sdk":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
-    return HttpExporter()
+        return HttpExporter()
+    # Ours by default: no requests/protobuf import on the cold start, one deadline per export.
+    from otel_serverless.export._otlp_http import OTLPSpanExporter as FastExporter
+
+    return FastExporter()
 
 
 def exporter_names() -> tuple[str, ...]:

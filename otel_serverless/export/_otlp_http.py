@@ -91,18 +91,17 @@ class _DeadlineSocket(socket.socket):
         return super().recv(bufsize, flags)
 
 
-def _tls_socket_class() -> type[ssl.SSLSocket]:
+def _tls_socket_class(deadline: _Deadline) -> type[ssl.SSLSocket]:
+    """A TLS socket class bound to *deadline* (the context creates the instances itself)."""
     import ssl
 
     class _DeadlineTLSSocket(ssl.SSLSocket):
-        deadline: _Deadline
-
         def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
-            self.settimeout(self.deadline.left())
+            self.settimeout(deadline.left())
             return super().recv_into(buffer, nbytes, flags)
 
         def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
-            self.settimeout(self.deadline.left())
+            self.settimeout(deadline.left())
             return super().recv(buflen, flags)
 
     return _DeadlineTLSSocket
@@ -417,7 +416,7 @@ class OTLPSpanExporter(SpanExporter):
                     f"({type(error).__name__}: {preview(str(error), 120)}); using the system trust store",
                 )
                 context = ssl.create_default_context()
-            context.sslsocket_class = _tls_socket_class()
+            context.sslsocket_class = _tls_socket_class(self._deadline)
             self._tls_context = context
         return self._tls_context
 
