@@ -1,7 +1,97 @@
-"""Producer side: botocore hooks that carry trace context across AWS calls."""
+"""Producer side: every boto3/botocore call that starts asynchronous work carries the trace context.
+
+:func:`instrument` hooks botocore once per process (idempotent); from then on
+each call in the registry (:data:`EXTENSIONS`: SQS, SNS, EventBridge, Kinesis,
+Step Functions, Lambda, S3, DynamoDB) gets a producer span following the
+messaging semantic conventions and carries that span's context in the one
+channel its service offers, within the service's limits. The call itself
+always proceeds: when the context cannot fit, the message goes unchanged and
+the skip is counted on the span.
+
+Coexistence with upstream opentelemetry-instrumentation-botocore is described
+in :mod:`otel_serverless.botocore._upstream`: one span per call, one copy of the
+context per message, whichever is instrumented first.
+"""
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from otel_serverless.botocore._base import Extension
+
+__all__ = ["EXTENSIONS", "instrument", "is_instrumented", "uninstrument"]
+
+_lock = threading.Lock()
+# (module, class, method) → our hook, found by name in _hooks.
+_TARGETS = (
+    ("botocore.client", "BaseClient", "_make_api_call", "make_api_call"),
+    ("botocore.client", "BaseClient", "_emit_api_params", "emit_api_params"),
+)
+
 
 def instrument() -> None:
-    """Install the hooks (idempotent). Filled in by the propagation work."""
+    """Install the hooks (idempotent; cheap after the first call)."""
+    from wrapt import wrap_function_wrapper
+
+    from otel_serverless.botocore import _hooks
+
+    with _lock:
+        for module, cls, method, hook in _TARGETS:
+            if not _ours_in_chain(_attribute(module, cls, method), getattr(_hooks, hook)):
+                wrap_function_wrapper(module, f"{cls}.{method}", getattr(_hooks, hook))
+        _hooks.enabled = True
+
+
+def uninstrument() -> None:
+    """Stop changing requests and opening spans (idempotent).
+
+    Our wrapper is removed when it is the outermost one; when another
+    instrumentation wrapped over it since, it stays in place as a pass-through
+    (removing it would remove theirs too).
+    """
+    import sys
+
+    hooks: Any = sys.modules.get("otel_serverless.botocore._hooks")
+    if hooks is None:
+        return
+    with _lock:
+        hooks.enabled = False
+        for module, cls, method, hook in _TARGETS:
+            owner = getattr(sys.modules[module], cls)
+            current = owner.__dict__.get(method)
+            if getattr(current, "_self_wrapper", None) is getattr(hooks, hook):
+                setattr(owner, method, current.__wrapped__)
+
+
+def is_instrumented() -> bool:
+    import sys
+
+    hooks = sys.modules.get("otel_serverless.botocore._hooks")
+    return bool(hooks is not None and hooks.enabled)
+
+
+def _attribute(module: str, cls: str, method: str) -> Any:
+    import importlib
+
+    return getattr(getattr(importlib.import_module(module), cls), method)
+
+
+def _ours_in_chain(function: Any, hook: Any) -> bool:
+    # Walk the wrapper chain: another instrumentor may have wrapped over ours.
+    seen = 0
+    while function is not None and seen < 32:
+        if getattr(function, "_self_wrapper", None) is hook:
+            return True
+        function = getattr(function, "__wrapped__", None)
+        seen += 1
+    return False
+
+
+def __getattr__(name: str) -> dict[str, type[Extension]]:
+    if name == "EXTENSIONS":
+        from otel_serverless.botocore._registry import EXTENSIONS
+
+        return EXTENSIONS
+    raise AttributeError(f"module 'otel_serverless.botocore' has no attribute {name!r}")

@@ -1,0 +1,42 @@
+"""Producer-side settings, read per call from the environment (cheap, and tests can change them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from otel_serverless import _settings
+from otel_serverless import environment_variables as env
+from otel_serverless.propagation import kinesis, sqs
+
+
+@dataclass(frozen=True)
+class Config:
+    exclude: frozenset[str]
+    sqs_max_message_bytes: int
+    kinesis_max_record_bytes: int
+    dynamodb_item_context: bool
+    dynamodb_keys: dict[str, tuple[str, ...]]
+
+
+def read() -> Config:
+    from otel_serverless.propagation.dynamodb import parse_key_schema
+
+    return Config(
+        exclude=frozenset(s.lower() for s in _settings.read_list(env.OTEL_SERVERLESS_PROPAGATION_EXCLUDE, ())),
+        sqs_max_message_bytes=_settings.read_int(
+            env.OTEL_SERVERLESS_SQS_MAX_MESSAGE_BYTES, sqs.DEFAULT_MAX_MESSAGE_BYTES, minimum=1024, maximum=1_048_576
+        ),
+        kinesis_max_record_bytes=_settings.read_int(
+            env.OTEL_SERVERLESS_KINESIS_MAX_RECORD_BYTES,
+            kinesis.DEFAULT_MAX_RECORD_BYTES,
+            minimum=1024,
+            maximum=10_485_760,
+        ),
+        dynamodb_item_context=_settings.read_bool(env.OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT, False),
+        dynamodb_keys=_settings.read(
+            env.OTEL_SERVERLESS_DYNAMODB_KEYS,
+            parse_key_schema,
+            {},
+            expected="Table=partition[,sort];Other=id",
+        ),
+    )

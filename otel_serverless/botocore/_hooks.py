@@ -1,0 +1,225 @@
+"""The two places we hook botocore, and what happens at each.
+
+* ``BaseClient._make_api_call`` (the whole call): for an operation in the
+  registry, open our span (unless upstream instrumentation opens one), run the
+  call, record the response or the error on the span, re-raise the user's
+  exception unchanged.
+* ``BaseClient._emit_api_params`` (inside the call, after the user's
+  ``before-parameter-build`` handlers and boto3's own transforms, right before
+  serialisation): inject. Being inside botocore's own call, it runs innermost
+  whatever order instrumentors were applied in, so the current span there is
+  the call's span, ours or upstream's. It returns *new* params; the caller's
+  objects are never changed.
+
+Everything of ours runs under ``_guard``: an error is reported once and the
+call goes on exactly as if we were not there.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from otel_serverless import __version__
+from otel_serverless import attributes as attr
+from otel_serverless._guard import guard, warn_once
+from otel_serverless.botocore import _config, _registry, _upstream
+from otel_serverless.botocore._base import Call, Extension
+from otel_serverless.propagation._carrier import inject_fields
+
+_INSTRUMENTATION = "otel_serverless.botocore"
+
+
+@dataclass
+class _Active:
+    extension: Extension
+    span: Span | None
+    #: The span our attributes go to: ours, or upstream's (found inside the call).
+    annotated: Span | None = None
+    injected: bool = False
+
+
+_current: contextvars.ContextVar[_Active | None] = contextvars.ContextVar("otel_serverless_botocore", default=None)
+enabled = False
+
+
+def _suppressed() -> bool:
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    return not is_instrumentation_enabled()
+
+
+def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if not enabled or len(args) < 2:
+        return wrapped(*args, **kwargs)
+    active: _Active | None = None
+    params = args[1]
+    with guard("botocore.start"):
+        active, params = _start(instance, args[0], params)
+    if active is None:
+        return wrapped(*args, **kwargs)
+    token = _current.set(active)
+    attached = context.attach(trace.set_span_in_context(active.span)) if active.span is not None else None
+    try:
+        result = wrapped(args[0], params, *args[2:], **kwargs)
+    except BaseException as error:
+        with guard(f"botocore.{active.extension.service}.error"):
+            _failed(active, error)
+        _end(active)
+        raise
+    finally:
+        if attached is not None:
+            context.detach(attached)
+        _current.reset(token)
+    with guard(f"botocore.{active.extension.service}.result"):
+        _succeeded(active, result)
+    _end(active)
+    return result
+
+
+def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, Any]:
+    service = instance.meta.service_model.service_name
+    extension_type = _registry.lookup(service, operation)
+    if extension_type is None or not isinstance(params, Mapping) or _suppressed():
+        return None, params
+    call = Call(service, operation, instance.meta.region_name, params)
+    extension = extension_type(call)
+    if _upstream.active():
+        # Upstream opens the span; give it a copy so it cannot change the caller's objects.
+        return _Active(extension, None), extension.protect(params)
+    span = _tracer().start_span(
+        extension.span_name(),
+        kind=extension.span_kind(),
+        attributes={
+            attr.RPC_SYSTEM: "aws-api",
+            attr.RPC_SERVICE: instance.meta.service_model.service_id,
+            attr.RPC_METHOD: operation,
+            attr.CLOUD_REGION: call.region or "",
+        },
+    )
+    if not span.get_span_context().is_valid:
+        # No SDK configured: don't hide the caller's (possibly remote) context behind an invalid span.
+        return _Active(extension, None), params
+    return _Active(extension, span, annotated=span), params
+
+
+def emit_api_params(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    params = wrapped(*args, **kwargs)
+    active = _current.get()
+    if active is None or active.injected or not enabled:
+        return params
+    with guard("botocore.inject"):
+        model = kwargs.get("operation_model", args[1] if len(args) > 1 else None)
+        call = active.extension.call
+        if getattr(model, "name", None) != call.operation or instance.meta.service_model.service_name != call.service:
+            return params  # a nested call (credentials, …) made during ours
+        active.injected = True
+        return _inject(active, params)
+    return params
+
+
+def _inject(active: _Active, params: Any) -> Any:
+    extension, call = active.extension, active.extension.call
+    if active.span is None and _upstream.current_span_is_upstream():
+        active.annotated = trace.get_current_span()
+    fields = inject_fields()
+    if _upstream.active():
+        params = extension.undo_upstream(params, fields)
+    if call.service not in _config.read().exclude:
+        params = extension.inject(params, fields)
+    attributes = extension.attributes(params)
+    attributes.update(_propagation_summary(call))
+    span = active.annotated
+    if span is not None and span.is_recording():
+        span.set_attributes(attributes)
+    _warn_skips(call)
+    return params
+
+
+def _propagation_summary(call: Call) -> dict[str, AttributeValue]:
+    if not call.outcomes:
+        return {}
+    channels = sorted({o.channel for o in call.outcomes if o.channel})
+    reasons = sorted({o.reason for o in call.outcomes if o.reason and not o.injected})
+    summary: dict[str, AttributeValue] = {
+        attr.PROPAGATION_INJECTED: sum(1 for o in call.outcomes if o.injected),
+        attr.PROPAGATION_SKIPPED: sum(1 for o in call.outcomes if not o.injected),
+    }
+    if channels:
+        summary[attr.PROPAGATION_CHANNELS] = channels
+    if reasons:
+        summary[attr.PROPAGATION_SKIP_REASONS] = reasons
+    return summary
+
+
+def _warn_skips(call: Call) -> None:
+    skipped = [o for o in call.outcomes if not o.injected and o.reason not in ("no_context", "not_applicable")]
+    for reason in sorted({str(o.reason) for o in skipped}):
+        warn_once(
+            f"propagation.skip.{call.service}.{reason}",
+            f"otel-serverless: {call.service} {call.operation}: trace context not added to a message ({reason}); "
+            "the request was sent unchanged and the skip is counted on the span "
+            f"({attr.PROPAGATION_SKIPPED}); further skips like this are not logged",
+        )
+
+
+def _succeeded(active: _Active, result: Any) -> None:
+    span = active.annotated
+    if span is None or not span.is_recording() or not isinstance(result, Mapping):
+        return
+    attributes = active.extension.result_attributes(result)
+    _request_id(attributes, result)
+    _correlation(attributes, active.extension.call)
+    span.set_attributes(attributes)
+
+
+def _failed(active: _Active, error: BaseException) -> None:
+    span = active.span
+    if span is not None:
+        response = getattr(error, "response", None)
+        attributes: dict[str, AttributeValue] = {}
+        if isinstance(response, Mapping):
+            _request_id(attributes, response)
+            code = response.get("Error", {}).get("Code") if isinstance(response.get("Error"), Mapping) else None
+            attributes[attr.ERROR_TYPE] = code if isinstance(code, str) else type(error).__qualname__
+        else:
+            attributes[attr.ERROR_TYPE] = type(error).__qualname__
+        span.set_attributes(attributes)
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, type(error).__qualname__))
+
+
+def _end(active: _Active) -> None:
+    if active.span is not None:
+        with guard("botocore.end"):
+            active.span.end()
+
+
+def _request_id(attributes: dict[str, AttributeValue], response: Mapping[str, Any]) -> None:
+    metadata = response.get("ResponseMetadata")
+    if isinstance(metadata, Mapping) and isinstance(metadata.get("RequestId"), str):
+        attributes[attr.AWS_REQUEST_ID] = metadata["RequestId"]
+
+
+def _correlation(attributes: dict[str, AttributeValue], call: Call) -> None:
+    ids = call.correlation_ids
+    if ids:
+        attributes[attr.CORRELATION_IDS] = list(ids)
+        if len(ids) == 1:
+            attributes[attr.CORRELATION_ID] = ids[0]
+
+
+_tracer_instance: trace.Tracer | None = None
+
+
+def _tracer() -> trace.Tracer:
+    global _tracer_instance
+    if _tracer_instance is None:
+        _tracer_instance = trace.get_tracer(_INSTRUMENTATION, __version__)
+    return _tracer_instance

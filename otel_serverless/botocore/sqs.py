@@ -1,0 +1,58 @@
+"""SQS SendMessage / SendMessageBatch: one attribute slot, AWSTraceHeader fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.util.types import AttributeValue
+
+from otel_serverless import attributes as attr
+from otel_serverless.botocore import _config
+from otel_serverless.botocore._base import Extension, Params, entries, messaging
+from otel_serverless.propagation import sqs, xray
+from otel_serverless.propagation._carrier import Fields
+
+SYSTEM = "aws_sqs"
+
+
+def queue_name(url: object) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) and url else "unknown"
+
+
+class SqsExtension(Extension):
+    service = "sqs"
+    operations = frozenset({"SendMessage", "SendMessageBatch"})
+
+    def span_name(self) -> str:
+        return f"send {queue_name(self.call.params.get('QueueUrl'))}"
+
+    def attributes(self, params: Params) -> dict[str, AttributeValue]:
+        batch = self.call.operation == "SendMessageBatch"
+        count = len(entries(params, "Entries")) if batch else None
+        attributes = messaging(SYSTEM, queue_name(params.get("QueueUrl")), self.call.operation, count)
+        url = params.get("QueueUrl")
+        if isinstance(url, str):
+            attributes[attr.AWS_SQS_QUEUE_URL] = url
+        return attributes
+
+    def inject(self, params: Params, fields: Fields) -> Params:
+        max_bytes = _config.read().sqs_max_message_bytes
+        header = xray.header()
+        if self.call.operation == "SendMessage":
+            new, outcome = sqs.inject_entry(params, fields, header, max_bytes=max_bytes)
+            self.call.outcomes.append(outcome)
+            return new
+        new_entries, outcomes = sqs.inject_entries(entries(params, "Entries"), fields, header, max_bytes=max_bytes)
+        self.call.outcomes.extend(outcomes)
+        return {**params, "Entries": new_entries}
+
+    def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
+        if self.call.operation == "SendMessage":
+            message_id = result.get("MessageId")
+            return {attr.MESSAGING_MESSAGE_ID: message_id} if isinstance(message_id, str) else {}
+        successful = result.get("Successful")
+        if isinstance(successful, list) and len(successful) == 1 and isinstance(successful[0], Mapping):
+            message_id = successful[0].get("MessageId")
+            return {attr.MESSAGING_MESSAGE_ID: message_id} if isinstance(message_id, str) else {}
+        return {}
