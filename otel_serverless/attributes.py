@@ -29,6 +29,88 @@ SERVICE_NAME: Final = "service.name"
 #: Spans dropped because the export queue was full (on the next exported span).
 EXPORT_DROPPED: Final = PREFIX + "export.dropped_spans"
 
+# -- Lambda handler (consumer side): standard keys -------------------------------
+FAAS_TRIGGER: Final = "faas.trigger"
+FAAS_INVOCATION_ID: Final = "faas.invocation_id"
+FAAS_COLDSTART: Final = "faas.coldstart"
+FAAS_TIME: Final = "faas.time"
+FAAS_DOCUMENT_COLLECTION: Final = "faas.document.collection"
+FAAS_DOCUMENT_OPERATION: Final = "faas.document.operation"
+FAAS_DOCUMENT_NAME: Final = "faas.document.name"
+FAAS_DOCUMENT_TIME: Final = "faas.document.time"
+AWS_LAMBDA_INVOKED_ARN: Final = "aws.lambda.invoked_arn"
+AWS_DYNAMODB_TABLE_NAMES: Final = "aws.dynamodb.table_names"
+AWS_S3_BUCKET: Final = "aws.s3.bucket"
+AWS_S3_KEY: Final = "aws.s3.key"
+MESSAGING_SYSTEM: Final = "messaging.system"
+MESSAGING_OPERATION_TYPE: Final = "messaging.operation.type"
+MESSAGING_OPERATION_NAME: Final = "messaging.operation.name"
+MESSAGING_DESTINATION_NAME: Final = "messaging.destination.name"
+MESSAGING_MESSAGE_ID: Final = "messaging.message.id"
+MESSAGING_BATCH_MESSAGE_COUNT: Final = "messaging.batch.message_count"
+HTTP_REQUEST_METHOD: Final = "http.request.method"
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+HTTP_ROUTE: Final = "http.route"
+URL_PATH: Final = "url.path"
+URL_SCHEME: Final = "url.scheme"
+SERVER_ADDRESS: Final = "server.address"
+CLIENT_ADDRESS: Final = "client.address"
+USER_AGENT_ORIGINAL: Final = "user_agent.original"
+ERROR_TYPE: Final = "error.type"
+
+# -- ours: Lambda handler (consumer side) ----------------------------------------
+#: The detected trigger (``sqs``, ``api_gateway_http`` …) and, when one service
+#: delivered another's message, where it came from (``sns`` for SNS→SQS …).
+TRIGGER: Final = PREFIX + "trigger"
+TRIGGER_ORIGIN: Final = PREFIX + "trigger.origin"
+#: ``on-demand``, ``provisioned-concurrency`` or ``snap-start`` (AWS_LAMBDA_INITIALIZATION_TYPE).
+INIT_TYPE: Final = PREFIX + "init.type"
+#: Process start → first invocation (on-demand cold starts only; see _state for why).
+INIT_DURATION_MS: Final = PREFIX + "init.duration_ms"
+#: True on the first invocation after a SnapStart restore.
+SNAPSTART_RESTORED: Final = PREFIX + "snapstart.restored"
+#: True when this invocation (or record) is a redelivery; the attempt number starts at 1.
+RETRY: Final = PREFIX + "retry"
+RETRY_ATTEMPT: Final = PREFIX + "retry.attempt"
+#: Set (with an error status and a ``serverless.timeout`` event) by the timeout watchdog.
+TIMEOUT: Final = PREFIX + "timeout"
+TIMEOUT_EVENT: Final = PREFIX + "timeout"
+MEMORY_PEAK_MB: Final = PREFIX + "memory.peak_mb"
+MEMORY_LIMIT_MB: Final = PREFIX + "memory.limit_mb"
+MEMORY_UTILIZATION: Final = PREFIX + "memory.utilization"
+MEMORY_NEAR_LIMIT_EVENT: Final = PREFIX + "memory.near_limit"
+#: Reported on the first invocation of a new process when the previous one died mid-invocation.
+PREVIOUS_KILLED: Final = PREFIX + "previous_invocation.killed"
+PREVIOUS_REQUEST_ID: Final = PREFIX + "previous_invocation.request_id"
+PREVIOUS_REASON: Final = PREFIX + "previous_invocation.reason"
+PREVIOUS_KILLED_EVENT: Final = PREFIX + "previous_invocation.killed"
+COST_ARCHITECTURE: Final = PREFIX + "cost.architecture"
+COST_BILLED_DURATION_MS: Final = PREFIX + "cost.billed_duration_ms"
+COST_GB_SECONDS: Final = PREFIX + "cost.gb_seconds"
+COST_COMPUTE_USD: Final = PREFIX + "cost.compute_usd"
+COST_REQUEST_USD: Final = PREFIX + "cost.request_usd"
+COST_USD: Final = PREFIX + "cost.usd"
+PAYLOAD_EVENT: Final = PREFIX + "payload.event"
+PAYLOAD_RESPONSE: Final = PREFIX + "payload.response"
+#: On the invocation span when OTEL_SERVERLESS_TRUST_INBOUND=false kept an inbound context as a link only.
+INBOUND_UNTRUSTED: Final = PREFIX + "inbound.untrusted"
+#: On a link: the producer context came from an untrusted inbound request.
+LINK_UNTRUSTED: Final = PREFIX + "link.untrusted"
+#: On a deterministic link (S3 object, DynamoDB item): the key both sides derive it from.
+LINK_CORRELATION_ID: Final = PREFIX + "link.correlation_id"
+SQS_MESSAGE_GROUP_ID: Final = PREFIX + "sqs.message_group_id"
+STEPFUNCTIONS_EXECUTION_ARN: Final = PREFIX + "stepfunctions.execution_arn"
+STEPFUNCTIONS_STATE_NAME: Final = PREFIX + "stepfunctions.state_name"
+#: Position of a record in its batch, on a per-record processing span.
+RECORD_INDEX: Final = PREFIX + "record.index"
+#: The handler reported this record in ``batchItemFailures``.
+RECORD_FAILED: Final = PREFIX + "record.failed"
+EVENTBRIDGE_SOURCE: Final = PREFIX + "eventbridge.source"
+EVENTBRIDGE_DETAIL_TYPE: Final = PREFIX + "eventbridge.detail_type"
+#: ARN of the EventBridge rule of a scheduled event.
+SCHEDULE_RULE: Final = PREFIX + "schedule.rule"
+MESSAGING_DESTINATION_PARTITION_ID: Final = "messaging.destination.partition.id"
+
 # -- Propagation (producer side): standard keys ------------------------------------
 RPC_SYSTEM: Final = "rpc.system"
 RPC_SERVICE: Final = "rpc.service"
@@ -61,3 +143,5 @@ KINESIS_SEQUENCE_NUMBER: Final = PREFIX + "kinesis.sequence_number"
 S3_ETAG: Final = PREFIX + "s3.etag"
 S3_VERSION_ID: Final = PREFIX + "s3.version_id"
 LAMBDA_INVOCATION_TYPE: Final = PREFIX + "lambda.invocation_type"
+#: On the timeout event: milliseconds left when the watchdog fired.
+TIMEOUT_REMAINING_MS: Final = PREFIX + "timeout.remaining_ms"

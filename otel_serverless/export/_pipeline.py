@@ -121,6 +121,11 @@ def _build(
     # The sampler, span limits and id generator come from OTEL_* variables via the SDK itself.
     provider = TracerProvider(resource=build_resource(service_name))
     telemetry = Telemetry(provider)
+    # Serverless processors (OTEL_SERVERLESS_PROCESSORS): start-time ones on the provider,
+    # export-time ones (memory, cost, scrubbing) as stages in front of each exporting processor.
+    from otel_serverless import processors as serverless
+
+    serverless.install(provider)
     for processor in span_processors:
         provider.add_span_processor(processor)
         telemetry.others.append(processor)
@@ -135,7 +140,7 @@ def _build(
             schedule_delay_millis=_settings.read_int(OTEL_BSP_SCHEDULE_DELAY, 5000, minimum=0),
             flush_timeout_millis=flush_timeout,
         )
-        provider.add_span_processor(processor)
+        provider.add_span_processor(serverless.export_chain(processor))
         telemetry.exporting.append(processor)
     return telemetry
 

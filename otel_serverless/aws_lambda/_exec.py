@@ -1,0 +1,66 @@
+"""The exec-wrapper entry: ``_HANDLER=otel_serverless.aws_lambda.handler``.
+
+The wrapper script (``AWS_LAMBDA_EXEC_WRAPPER``) moves the user's ``_HANDLER`` to
+``OTEL_SERVERLESS_ORIGINAL_HANDLER`` and points ``_HANDLER`` here. The runtime
+imports :mod:`otel_serverless.aws_lambda` during init; that configures the
+pipeline and imports the user's handler right away, so init work (and init
+errors, reported as Lambda reports them) stay in the init phase.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+from otel_serverless import environment_variables as env
+from otel_serverless._guard import guard
+
+#: What ``_HANDLER`` says when the exec wrapper is in use.
+ENTRY: Final = "otel_serverless.aws_lambda.handler"
+
+_loaded: Callable[[Any, Any], Any] | None = None
+
+
+def original() -> str:
+    """The user's handler, ``path/to/module.function``."""
+    name = os.environ.get(env.OTEL_SERVERLESS_ORIGINAL_HANDLER) or os.environ.get("ORIG_HANDLER")
+    if not name or name == ENTRY or "." not in name:
+        raise RuntimeError(
+            "otel-serverless: OTEL_SERVERLESS_ORIGINAL_HANDLER must name the function's handler "
+            "(module.function); the exec wrapper sets it from _HANDLER"
+        )
+    return name
+
+
+def load() -> Callable[[Any, Any], Any]:
+    """Import the user's handler (exactly as the Lambda runtime would) and wrap it."""
+    global _loaded
+    if _loaded is None:
+        module_name, function_name = original().rsplit(".", 1)
+        module = importlib.import_module(module_name.replace("/", "."))
+        function = getattr(module, function_name)
+        from otel_serverless.aws_lambda import traced
+
+        _loaded = traced(function)
+    return _loaded
+
+
+def preload() -> None:
+    """At init: the pipeline, then the user's handler (whose import errors are the user's)."""
+    with guard("exec.configure"):
+        import otel_serverless
+
+        otel_serverless.configure()
+    load()
+
+
+def handler(event: Any, context: Any) -> Any:
+    """Run the user's handler inside an invocation span."""
+    return load()(event, context)
+
+
+def reset_for_tests() -> None:
+    global _loaded
+    _loaded = None

@@ -1,0 +1,113 @@
+"""One invocation in flight: its facts, its span, and the spans still open under it.
+
+The span processors read these facts (cold start, retries, memory size…) to
+annotate the invocation span; the watchdog reads the open spans to end them at a
+timeout. Lookups: :func:`starting` while the invocation span is being started,
+:func:`current` on the handler's thread, :func:`for_span` from anywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Span as ApiSpan
+from opentelemetry.trace import Tracer
+
+from otel_serverless.aws_lambda._state import ColdStart
+from otel_serverless.aws_lambda.triggers import Record, Trigger
+
+
+@dataclass(eq=False)
+class Invocation:
+    request_id: str
+    trigger: Trigger
+    event: Any
+    function_name: str | None = None
+    function_arn: str | None = None
+    memory_mb: int | None = None
+    #: Time left when the invocation started (≈ the function's timeout), in ms.
+    timeout_ms: float | None = None
+    deadline_epoch_ms: float | None = None
+    cold: ColdStart | None = None
+    #: Times this request id was handled before in this environment (async retries).
+    request_seen: int = 0
+    #: Most times one of its stream records was delivered before.
+    records_seen: int = 0
+    #: The tracer of the invocation span (record spans use the same provider).
+    tracer: Tracer | None = None
+    span: ApiSpan | None = None
+    span_id: int | None = None
+    #: Child spans started during the invocation and not ended yet, by span id.
+    open: dict[int, Span] = field(default_factory=dict)
+    #: Record spans whose processing is over but whose end waits for batchItemFailures.
+    pending: list[tuple[ApiSpan, int, Record]] = field(default_factory=list)
+    #: The record span being processed right now (traced_records), and its record.
+    active_record: tuple[ApiSpan, Record] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+    timed_out: bool = False
+
+
+_starting: ContextVar[Invocation | None] = ContextVar("otel_serverless_starting", default=None)
+_current: ContextVar[Invocation | None] = ContextVar("otel_serverless_invocation", default=None)
+_lock = threading.Lock()
+_by_span: dict[int, Invocation] = {}
+
+
+def starting() -> Invocation | None:
+    """The invocation whose span is being started right now (on this thread), if any."""
+    return _starting.get()
+
+
+def current() -> Invocation | None:
+    """The invocation running on this thread; else the only one in the process."""
+    found = _current.get()
+    if found is not None:
+        return found
+    with _lock:
+        if len(_by_span) == 1:
+            return next(iter(_by_span.values()))
+    return None
+
+
+def for_span(span_id: int) -> Invocation | None:
+    """The invocation whose span has this id, while it is in flight."""
+    return _by_span.get(span_id)
+
+
+def register(invocation: Invocation) -> None:
+    if invocation.span_id is not None:
+        with _lock:
+            _by_span[invocation.span_id] = invocation
+
+
+def unregister(invocation: Invocation) -> None:
+    if invocation.span_id is not None:
+        with _lock:
+            _by_span.pop(invocation.span_id, None)
+
+
+class OpenSpans(SpanProcessor):
+    """Keeps each invocation's open child spans, so a timeout can end them (never exports)."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if _starting.get() is not None:
+            return  # the invocation span itself
+        invocation = current()
+        context = span.get_span_context()
+        if invocation is not None and not invocation.closed and context.span_id != invocation.span_id:
+            invocation.open[context.span_id] = span
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if context is None:
+            return
+        with _lock:
+            invocations = list(_by_span.values())
+        for invocation in invocations:
+            invocation.open.pop(context.span_id, None)

@@ -1,0 +1,132 @@
+"""``traced_records(event)``: each record processed inside its own span, parented to its producer.
+
+The invocation span *links* to every producer; the processing span of a record is
+the *child* of its own producer (or of the invocation span when the record carries
+no context) and links back to the invocation. A record's span stays open, with its
+end time noted, until the handler returns, so that a ``batchItemFailures`` answer
+can still mark it as failed; outside an invocation it ends at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+
+from otel_serverless import attributes as attr
+from otel_serverless._guard import guard, preview
+from otel_serverless.aws_lambda import _invocation, _wrapper
+from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless.aws_lambda.triggers import Record, Trigger, detect
+
+
+def traced_records(event: Any, *, tracer_provider: Any = None) -> Iterator[Any]:
+    """Yield the records of *event* (as delivered), each inside its processing span."""
+    invocation = _invocation.current()
+    if invocation is not None and (invocation.event is not event or invocation.closed):
+        invocation = None
+    trigger: Trigger | None = invocation.trigger if invocation is not None else None
+    if trigger is None:
+        with guard("records.detect"):
+            trigger = detect(event)
+    records = trigger.records if trigger is not None else []
+    if not records:
+        yield from _raw_records(event)
+        return
+    tracer = invocation.tracer if invocation is not None and tracer_provider is None else None
+    if tracer is None:
+        with guard("records.tracer"):
+            tracer = _wrapper.tracer_for(tracer_provider)
+    for record in records:
+        started: tuple[Span, object] | None = None
+        if tracer is not None:
+            with guard("records.start"):
+                started = _start(tracer, trigger, record, invocation)
+        interrupted = True
+        try:
+            yield record.source
+            interrupted = False
+        finally:
+            # Interrupted: the loop was left (break, or the handler raising); which one,
+            # only the wrapper learns, so the span stays the active record until then.
+            if started is not None:
+                with guard("records.end"):
+                    _stop(started, record, invocation, interrupted=interrupted)
+
+
+def _raw_records(event: Any) -> Iterator[Any]:
+    found = event.get("Records") if isinstance(event, dict) else None
+    if isinstance(found, list):
+        yield from found
+
+
+def _start(
+    tracer: trace.Tracer, trigger: Trigger, record: Record, invocation: Invocation | None
+) -> tuple[Span, object]:
+    here = context_api.get_current()
+    invocation_span = invocation.span if invocation is not None else None
+    links = list(record.links)
+    if record.parent is not None:
+        parent = record.parent
+        if invocation_span is not None:
+            links.insert(0, Link(invocation_span.get_span_context()))
+    else:
+        parent = here
+    attributes = dict(record.attributes)
+    attributes[attr.RECORD_INDEX] = record.index
+    attributes.setdefault(attr.MESSAGING_OPERATION_TYPE, "process")
+    attempt = max(1, record.attempt or 1, record.redelivered + 1)
+    attributes[attr.RETRY_ATTEMPT] = attempt
+    attributes[attr.RETRY] = attempt > 1
+    span = tracer.start_span(
+        f"process {trigger.destination or trigger.name}",
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+        links=links,
+    )
+    token = context_api.attach(trace.set_span_in_context(span, parent))
+    if invocation is not None:
+        invocation.active_record = (span, record)
+    return span, token
+
+
+def _stop(started: tuple[Span, object], record: Record, invocation: Invocation | None, *, interrupted: bool) -> None:
+    span, token = started
+    context_api.detach(token)  # type: ignore[arg-type]  # attach()'s own token
+    if invocation is None:
+        span.end()
+        return
+    if not interrupted:
+        invocation.active_record = None
+    with invocation.lock:
+        if not invocation.closed:
+            invocation.pending.append((span, time.time_ns(), record))
+            return
+    if span.is_recording():  # the watchdog may have ended it already
+        span.end()
+
+
+def end_pending(invocation: Invocation, failed_items: set[str]) -> None:
+    """End the record spans held for ``batchItemFailures``; mark those it names."""
+    pending, invocation.pending = invocation.pending, []
+    for span, ended, record in pending:
+        with guard("records.pending"):
+            if record.item_id is not None and record.item_id in failed_items:
+                span.set_attribute(attr.RECORD_FAILED, True)
+                span.set_status(Status(StatusCode.ERROR, "reported in batchItemFailures"))
+            span.end(end_time=ended)
+
+
+def fail_active(invocation: Invocation, error: BaseException) -> None:
+    """The handler raised while processing a record: that record's span carries the error."""
+    active = invocation.active_record
+    if active is None:
+        return
+    span, _ = active
+    span.record_exception(error, escaped=True)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {preview(str(error), 200)}"))

@@ -1,0 +1,205 @@
+"""The one place for execution-environment state: cold start, seen deliveries, killed invocations.
+
+A Lambda execution environment runs one process that handles invocations one at
+a time; everything here lives as long as that process. What can be known, and how:
+
+* **Cold start**: the first invocation this process handles. The init type comes
+  from ``AWS_LAMBDA_INITIALIZATION_TYPE`` (``on-demand``, ``provisioned-concurrency``,
+  ``snap-start``). Init duration (process start → first invocation) is reported for
+  on-demand environments only: with provisioned concurrency the process was started
+  long before its first invocation, and after a SnapStart restore the process start
+  time is that of the snapshotted process.
+* **Seen request ids / stream records**: an asynchronous invoke that Lambda retries
+  keeps its request id; a stream record redelivered keeps its sequence number. Both
+  are remembered (bounded) so a retry in a *warm* environment is recognised. A retry
+  that lands in another environment cannot be recognised this way.
+* **Killed invocations**: while an invocation runs, a small marker file says so (in
+  ``OTEL_SERVERLESS_STATE_DIR``, ``/tmp`` by default). A timeout, an out-of-memory
+  kill or a crash leaves it behind; Lambda then resets the environment — a new
+  process, same ``/tmp`` — and the first invocation of the new process reports it.
+  The reason is ``timeout`` when our watchdog had fired (it notes that in the marker),
+  else ``unknown``: an out-of-memory kill (SIGKILL), a native crash, ``os._exit`` or a
+  timeout with the watchdog off look the same from inside, and the time elapsed proves
+  nothing (the next invocation may come any time later). When the platform replaces
+  the environment instead of resetting it, the marker is lost: nothing is reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from otel_serverless import _settings
+from otel_serverless import environment_variables as env
+from otel_serverless._guard import guard
+
+INIT_TYPES: Final = ("on-demand", "provisioned-concurrency", "snap-start")
+#: Most request ids / stream sequence numbers remembered (oldest forgotten first).
+MAX_REMEMBERED: Final = 4096
+MARKER_NAME: Final = ".otel-serverless-inflight.json"
+#: Marker files larger than this are not ours: not read.
+_MAX_MARKER_BYTES: Final = 4096
+
+
+@dataclass(frozen=True)
+class Killed:
+    """The previous invocation in this environment did not finish."""
+
+    request_id: str | None
+    reason: str  # "timeout" or "unknown"
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """Facts about the first invocation of this process."""
+
+    init_type: str
+    #: Process start (epoch ns), when measurable.
+    init_start_ns: int | None
+    init_duration_ms: float | None
+    snapstart_restored: bool
+    previous: Killed | None
+
+
+class _Environment:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.invocations = 0
+        self.requests: OrderedDict[str, int] = OrderedDict()
+        self.sequences: OrderedDict[str, int] = OrderedDict()
+
+
+_env = _Environment()
+
+
+def _remember(table: OrderedDict[str, int], key: str) -> int:
+    """Count one more sighting of *key*; return how many times it was seen before."""
+    before = table.pop(key, 0)
+    table[key] = before + 1
+    while len(table) > MAX_REMEMBERED:
+        table.popitem(last=False)
+    return before
+
+
+def init_type() -> str:
+    raw = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand").strip().lower()
+    return raw if raw in INIT_TYPES else "on-demand"
+
+
+def process_start_ns() -> int | None:
+    """When this process started (epoch ns), from /proc; None where that is unavailable."""
+    try:
+        with open("/proc/self/stat", "rb") as stat_file:
+            stat = stat_file.read().decode("ascii", "replace")
+        with open("/proc/stat", "rb") as system_file:
+            boot = next(line for line in system_file.read().decode().splitlines() if line.startswith("btime "))
+        # Field 22 (starttime, clock ticks after boot); the command name before it may hold spaces.
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        hertz = os.sysconf("SC_CLK_TCK")
+        return int((int(boot.split()[1]) + ticks / hertz) * 1e9)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def begin(request_id: str, deadline_epoch_ms: float | None) -> ColdStart | None:
+    """Count an invocation; the cold-start facts if it is the first of this process."""
+    with _env.lock:
+        _env.invocations += 1
+        first = _env.invocations == 1
+    if not first:
+        _write_marker(request_id, deadline_epoch_ms)
+        return None
+    previous = _read_marker()
+    _write_marker(request_id, deadline_epoch_ms)
+    kind = init_type()
+    start = process_start_ns() if kind == "on-demand" else None
+    duration = None
+    if start is not None:
+        duration = max(0.0, (time.time_ns() - start) / 1e6)
+    return ColdStart(
+        init_type=kind,
+        init_start_ns=start,
+        init_duration_ms=duration,
+        snapstart_restored=kind == "snap-start",
+        previous=previous,
+    )
+
+
+def seen_request(request_id: str) -> int:
+    """How many times this request id was handled before in this environment."""
+    with _env.lock:
+        return _remember(_env.requests, request_id)
+
+
+def seen_sequences(keys: list[str]) -> list[int]:
+    """For each stream-record identity, how many times it was delivered before."""
+    with _env.lock:
+        return [_remember(_env.sequences, key) for key in keys]
+
+
+# -- the in-flight marker ----------------------------------------------------------------
+
+
+def _marker_path() -> Path | None:
+    if not _settings.read_bool(env.OTEL_SERVERLESS_KILL_DETECTION, True):
+        return None
+    directory = _settings.read_str(env.OTEL_SERVERLESS_STATE_DIR, tempfile.gettempdir())
+    return Path(directory) / MARKER_NAME
+
+
+def _write_marker(request_id: str, deadline_epoch_ms: float | None, *, timed_out: bool = False) -> None:
+    path = _marker_path()
+    if path is None:
+        return
+    # A read-only or full /tmp: kill detection is best effort.
+    with guard("state.marker"), contextlib.suppress(OSError):
+        path.write_text(json.dumps({"id": request_id[:128], "deadline": deadline_epoch_ms, "timeout": timed_out}))
+
+
+def note_timeout(request_id: str, deadline_epoch_ms: float | None) -> None:
+    """The watchdog fired: if the process dies now, the next one knows why."""
+    _write_marker(request_id, deadline_epoch_ms, timed_out=True)
+
+
+def end(request_id: str) -> None:
+    """The invocation finished normally: no marker may survive it."""
+    path = _marker_path()
+    if path is None:
+        return
+    # Already gone (or never written): nothing to report next time either way.
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _read_marker() -> Killed | None:
+    path = _marker_path()
+    if path is None:
+        return None
+    try:
+        if path.stat().st_size > _MAX_MARKER_BYTES:
+            return None
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    request_id = data.get("id") if isinstance(data.get("id"), str) else None
+    # Only the watchdog knows a timeout for sure: the next invocation may come long
+    # after the old deadline whatever the cause, so elapsed time proves nothing.
+    return Killed(request_id=request_id, reason="timeout" if data.get("timeout") is True else "unknown")
+
+
+def reset_for_tests() -> None:
+    """Forget everything: the next invocation is a cold start again."""
+    with _env.lock:
+        _env.invocations = 0
+        _env.requests.clear()
+        _env.sequences.clear()

@@ -1,0 +1,355 @@
+"""The invocation span: detect → parent or links → run → end → flush → hand back.
+
+The user's handler is called exactly once, with the caller's objects, and what it
+returns or raises is handed back unchanged. Everything around it runs under the
+guard: if our side fails, the handler still runs and the host never sees our error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import Token
+from typing import Any, Final
+
+from opentelemetry import context as context_api
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
+
+from otel_serverless import __version__, _settings
+from otel_serverless import attributes as attr
+from otel_serverless import environment_variables as env
+from otel_serverless._guard import guard, preview
+from otel_serverless.aws_lambda import _flush, _invocation, _lambda_context, _payload, _state, _watchdog
+from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless.aws_lambda.triggers import Trigger, detect
+
+SCOPE: Final = "otel_serverless.aws_lambda"
+
+_tracers: dict[int, tuple[object, Tracer]] = {}
+_tracers_lock = threading.Lock()
+_tracked: set[int] = set()
+_logging_done = False
+
+
+class _Running:
+    """What the wrapper holds between start and finish."""
+
+    __slots__ = ("context_token", "current_token", "flush_provider", "invocation", "lambda_context", "watchdog")
+
+    def __init__(self, invocation: Invocation, lambda_context: Any, flush_provider: Any) -> None:
+        self.invocation = invocation
+        self.lambda_context = lambda_context
+        self.flush_provider = flush_provider
+        self.context_token: object | None = None
+        self.current_token: Token[Invocation | None] | None = None
+        self.watchdog: int | None = None
+
+
+def tracer_for(provider: Any) -> Tracer:
+    """Our tracer on *provider* (None: the global one); installs our processors on an SDK provider."""
+    target = provider if provider is not None else trace.get_tracer_provider()
+    key = id(target)
+    cached = _tracers.get(key)
+    if cached is not None and cached[0] is target:
+        return cached[1]
+    with _tracers_lock:
+        _install(target)
+        tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=target)
+        _tracers[key] = (target, tracer)
+    return tracer
+
+
+def _install(provider: Any) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if not isinstance(provider, TracerProvider):
+        return
+    from otel_serverless import processors
+
+    processors.install(provider)
+    if id(provider) not in _tracked:
+        _tracked.add(id(provider))
+        provider.add_span_processor(_invocation.OpenSpans())
+
+
+def disabled() -> bool:
+    from otel_serverless.export._pipeline import disabled as pipeline_disabled
+
+    return pipeline_disabled()
+
+
+def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provider: Any = None) -> Any:
+    """Run *handler* inside an invocation span (the body of ``traced``)."""
+    outer = _invocation.current()
+    if outer is not None and outer.event is event and not outer.closed:
+        return handler(event, context)  # wrapped twice (decorator + exec wrapper): one span is enough
+    running: _Running | None = None
+    with guard("lambda.start"):
+        running = _start(event, context, provider)
+    if running is None:
+        return handler(event, context)
+    try:
+        result = handler(event, context)
+    except BaseException as error:
+        _finish(running, error=error)
+        raise
+    _finish(running, result=result)
+    return result
+
+
+# -- start ------------------------------------------------------------------------------
+
+
+def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
+    if disabled():
+        return None
+    tracer = tracer_for(provider)
+    _correlate_logs()
+    trigger = detect(event, lambda_context)
+    request_id = _lambda_context.text(lambda_context, "aws_request_id") or str(uuid.uuid4())
+    remaining = _lambda_context.remaining_ms(lambda_context)
+    deadline_epoch_ms = None if remaining is None else time.time() * 1000 + remaining
+    invocation = Invocation(
+        request_id=request_id,
+        trigger=trigger,
+        event=event,
+        function_name=_lambda_context.text(lambda_context, "function_name"),
+        function_arn=_lambda_context.text(lambda_context, "invoked_function_arn"),
+        memory_mb=_lambda_context.memory_mb(lambda_context),
+        timeout_ms=remaining,
+        deadline_epoch_ms=deadline_epoch_ms,
+        tracer=tracer,
+    )
+    invocation.cold = _state.begin(request_id, deadline_epoch_ms)
+    invocation.request_seen = _state.seen_request(request_id)
+    keyed = [record for record in trigger.records if record.sequence_key]
+    if keyed:
+        counts = _state.seen_sequences([record.sequence_key or "" for record in keyed])
+        for record, count in zip(keyed, counts, strict=True):
+            record.redelivered = count
+        invocation.records_seen = max(counts)
+
+    parent, links, untrusted = _parent_and_links(trigger)
+    attributes = dict(trigger.attributes)
+    attributes[attr.FAAS_INVOCATION_ID] = request_id
+    if invocation.function_arn:
+        attributes[attr.CLOUD_RESOURCE_ID] = invocation.function_arn
+        attributes[attr.AWS_LAMBDA_INVOKED_ARN] = invocation.function_arn
+        account = _lambda_context.account_id(invocation.function_arn)
+        if account:
+            attributes[attr.CLOUD_ACCOUNT_ID] = account
+    if untrusted:
+        attributes[attr.INBOUND_UNTRUSTED] = True
+    if _payload.enabled():
+        attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
+
+    starting = _invocation._starting.set(invocation)
+    try:
+        span = tracer.start_span(
+            invocation.function_name or "lambda.handler",
+            context=parent,
+            kind=trigger.kind,
+            attributes=attributes,
+            links=links,
+        )
+    finally:
+        _invocation._starting.reset(starting)
+    invocation.span = span
+    invocation.span_id = span.get_span_context().span_id
+    _invocation.register(invocation)
+
+    running = _Running(invocation, lambda_context, provider)
+    running.context_token = context_api.attach(trace.set_span_in_context(span, parent))
+    running.current_token = _invocation._current.set(invocation)
+    _init_span(tracer, invocation)
+    _arm_watchdog(running, remaining)
+    return running
+
+
+def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
+    """The context to start the span in, its links, and whether an inbound context was distrusted."""
+    links: list[Link] = []
+    for record in trigger.records if trigger.batch else ():
+        if record.parent is not None:
+            link_attributes = {attr.MESSAGING_MESSAGE_ID: record.message_id} if record.message_id else {}
+            links.append(Link(trace.get_current_span(record.parent).get_span_context(), link_attributes))
+        links.extend(record.links)
+    links.extend(trigger.links)
+    parent = None if trigger.batch else trigger.parent
+    untrusted = False
+    if parent is not None and trigger.http and not _settings.read_bool(env.OTEL_SERVERLESS_TRUST_INBOUND, True):
+        # A public endpoint: the caller may not choose our trace, nor hand us baggage.
+        links.insert(0, Link(trace.get_current_span(parent).get_span_context(), {attr.LINK_UNTRUSTED: True}))
+        parent = None
+        untrusted = True
+    # Never the ambient context: an invocation without a producer starts a new trace.
+    return (parent if parent is not None else Context()), links, untrusted
+
+
+def _init_span(tracer: Tracer, invocation: Invocation) -> None:
+    cold = invocation.cold
+    span = invocation.span
+    if cold is None or cold.init_start_ns is None or span is None:
+        return
+    if not _settings.read_bool(env.OTEL_SERVERLESS_INIT_SPAN, True):
+        return
+    started = getattr(span, "start_time", None)
+    end = started if isinstance(started, int) else time.time_ns()
+    init = tracer.start_span(
+        "init",
+        context=trace.set_span_in_context(span),
+        start_time=min(cold.init_start_ns, end),
+        attributes={attr.INIT_TYPE: cold.init_type, attr.FAAS_COLDSTART: True},
+    )
+    init.end(end_time=end)
+
+
+def _arm_watchdog(running: _Running, remaining: float | None) -> None:
+    if remaining is None or not _settings.read_bool(env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, True):
+        return
+    fire_in = remaining - _watchdog.margin_ms(remaining)
+    deadline = time.monotonic() + max(0.0, fire_in) / 1000
+    running.watchdog = _watchdog.watchdog.arm(deadline, lambda: _on_timeout(running))
+
+
+def _correlate_logs() -> None:
+    global _logging_done
+    if _logging_done:
+        return
+    _logging_done = True
+    from otel_serverless.aws_lambda import log_correlation
+
+    log_correlation.install()
+
+
+# -- finish -----------------------------------------------------------------------------
+
+_NO_RESULT: Final = object()
+
+
+def _finish(running: _Running, *, result: Any = _NO_RESULT, error: BaseException | None = None) -> None:
+    invocation = running.invocation
+    already = False
+    with guard("lambda.finish"):
+        if running.watchdog is not None:
+            _watchdog.watchdog.disarm(running.watchdog)
+        with invocation.lock:
+            already = invocation.closed
+            invocation.closed = True
+        if not already:
+            _close(invocation, result=result, error=error)
+    with guard("lambda.detach"):
+        if running.current_token is not None:
+            _invocation._current.reset(running.current_token)
+        if running.context_token is not None:
+            context_api.detach(running.context_token)  # type: ignore[arg-type]  # attach()'s own token
+    if already:
+        return  # the watchdog ended and flushed everything already
+    with guard("lambda.flush"):
+        remaining = _lambda_context.remaining_ms(running.lambda_context)
+        cap = _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000)
+        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
+    _invocation.unregister(invocation)
+
+
+def _close(invocation: Invocation, *, result: Any, error: BaseException | None) -> None:
+    span = invocation.span
+    if span is None:
+        return
+    failed_items: set[str] = set()
+    if error is not None:
+        _record_error(span, error)
+        _fail_active_record(invocation, error)
+    elif result is not _NO_RESULT:
+        _record_result(invocation, span, result)
+        failed_items = _batch_item_failures(result)
+    _end_pending(invocation, failed_items)
+    span.end()
+    _state.end(invocation.request_id)
+
+
+def _record_error(span: Span, error: BaseException) -> None:
+    span.record_exception(error, escaped=True)
+    span.set_attribute(attr.ERROR_TYPE, type(error).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {preview(str(error), 200)}"))
+
+
+def _record_result(invocation: Invocation, span: Span, result: Any) -> None:
+    if _payload.enabled():
+        span.set_attribute(attr.PAYLOAD_RESPONSE, _payload.render(result))
+    if not invocation.trigger.http or not isinstance(result, dict):
+        return
+    status = result.get("statusCode")
+    if isinstance(status, bool) or not isinstance(status, int):
+        return
+    span.set_attribute(attr.HTTP_RESPONSE_STATUS_CODE, status)
+    if status >= 500:
+        span.set_attribute(attr.ERROR_TYPE, str(status))
+        span.set_status(Status(StatusCode.ERROR))
+
+
+def _batch_item_failures(result: Any) -> set[str]:
+    if not isinstance(result, dict):
+        return set()
+    failures = result.get("batchItemFailures")
+    if not isinstance(failures, list):
+        return set()
+    found: set[str] = set()
+    for item in failures[:10_000]:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if isinstance(identifier, str):
+            found.add(identifier)
+    return found
+
+
+def _fail_active_record(invocation: Invocation, error: BaseException) -> None:
+    from otel_serverless.aws_lambda import _records
+
+    _records.fail_active(invocation, error)
+
+
+def _end_pending(invocation: Invocation, failed_items: set[str]) -> None:
+    from otel_serverless.aws_lambda import _records
+
+    _records.end_pending(invocation, failed_items)
+
+
+# -- timeout ----------------------------------------------------------------------------
+
+
+def _on_timeout(running: _Running) -> None:
+    """On the watchdog thread, shortly before the platform kills the process."""
+    invocation = running.invocation
+    with invocation.lock:
+        if invocation.closed:
+            return
+        invocation.closed = True
+        invocation.timed_out = True
+    _state.note_timeout(invocation.request_id, invocation.deadline_epoch_ms)
+    remaining = _lambda_context.remaining_ms(running.lambda_context)
+    event_attributes = {attr.TIMEOUT: True, attr.TIMEOUT_REMAINING_MS: remaining or 0.0}
+    _end_pending(invocation, set())
+    # Deepest first: children started last end first, before their parents.
+    for child in sorted(invocation.open.values(), key=lambda item: item.start_time or 0, reverse=True):
+        with guard("lambda.timeout.child"):
+            _mark_timeout(child, event_attributes)
+            child.end()
+    span = invocation.span
+    if span is not None:
+        _mark_timeout(span, event_attributes)
+        span.set_attribute(attr.ERROR_TYPE, "timeout")
+        span.end()
+    with guard("lambda.timeout.flush"):
+        cap = _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000)
+        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
+    _invocation.unregister(invocation)
+
+
+def _mark_timeout(span: Any, event_attributes: dict[str, Any]) -> None:
+    span.set_attribute(attr.TIMEOUT, True)
+    span.add_event(attr.TIMEOUT_EVENT, event_attributes)
+    span.set_status(Status(StatusCode.ERROR, "the invocation timed out"))

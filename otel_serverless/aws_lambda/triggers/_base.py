@@ -1,0 +1,161 @@
+"""What a trigger module answers: the :class:`Trigger` of one invocation.
+
+A trigger module reads one event shape. It never raises on a malformed event
+(the registry guards it anyway) and never keeps the caller's objects beyond
+what it was given: attribute values are copied scalars, bounded in size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from otel_serverless import attributes as attr
+
+#: ``faas.trigger`` values (OpenTelemetry FaaS conventions).
+HTTP: Final = "http"
+PUBSUB: Final = "pubsub"
+DATASOURCE: Final = "datasource"
+TIMER: Final = "timer"
+OTHER: Final = "other"
+
+#: Longest string copied from an event into an attribute.
+MAX_VALUE_CHARS: Final = 1024
+
+Attributes = dict[str, AttributeValue]
+
+
+@dataclass
+class Record:
+    """One message of a batch (or the one message of a single-message trigger)."""
+
+    index: int
+    #: The record dict as delivered (a reference for matching, never modified).
+    source: object
+    message_id: str | None = None
+    #: The producer's context, or None when the record carries none (or a bad one).
+    parent: Context | None = None
+    #: What ``batchItemFailures[].itemIdentifier`` names this record by.
+    item_id: str | None = None
+    #: Identity of the delivery, to tell a redelivered stream record (source ARN + sequence).
+    sequence_key: str | None = None
+    #: Delivery attempt known from the event itself (SQS ``ApproximateReceiveCount``).
+    attempt: int | None = None
+    #: Attributes of this record's processing span (and of its link).
+    attributes: Attributes = field(default_factory=dict)
+    #: Deterministic links derived from what the producer recorded (S3 object, DynamoDB item).
+    links: list[Link] = field(default_factory=list)
+    #: Times this stream record was delivered before in this environment (set by the wrapper).
+    redelivered: int = 0
+
+
+@dataclass
+class Trigger:
+    """What started this invocation, and how its span relates to the producers."""
+
+    #: Our name for the delivering shape: ``sqs``, ``api_gateway_http``, ``fallback`` …
+    name: str
+    #: ``faas.trigger`` value.
+    faas_trigger: str
+    kind: SpanKind = SpanKind.SERVER
+    attributes: Attributes = field(default_factory=dict)
+    #: The producer's context for a single-message trigger.
+    parent: Context | None = None
+    records: list[Record] = field(default_factory=list)
+    #: True for batch triggers (SQS, Kinesis, DynamoDB): producers are links, never the parent.
+    batch: bool = False
+    #: True for HTTP triggers: a 5xx response is an error, the untrusted-inbound setting applies.
+    http: bool = False
+    #: Delivery attempt known from the event (SQS receive count, Step Functions retry count).
+    attempt: int | None = None
+    #: The service that first produced the message when another one delivered it (SNS→SQS …).
+    origin: str | None = None
+    #: Messaging destination, for per-record span names.
+    destination: str | None = None
+    #: Links that are not a record's producer (S3 via EventBridge, a deterministic link …).
+    links: list[Link] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.attributes.setdefault(attr.FAAS_TRIGGER, self.faas_trigger)
+        self.attributes.setdefault(attr.TRIGGER, self.name)
+        if self.origin:
+            self.attributes.setdefault(attr.TRIGGER_ORIGIN, self.origin)
+
+
+class Detector(Protocol):
+    """A trigger module: the Trigger for *event*, or None if the shape is not its own."""
+
+    def __call__(self, event: Any, context: Any) -> Trigger | None: ...
+
+
+# -- safe readers over untrusted JSON ------------------------------------------------
+
+
+def text(container: object, key: str, limit: int = MAX_VALUE_CHARS) -> str | None:
+    """``container[key]`` if it is a non-empty string (cut to *limit*), else None."""
+    if not isinstance(container, Mapping):
+        return None
+    value = container.get(key)
+    if not isinstance(value, str) or not value:
+        return None
+    return value[:limit]
+
+
+def mapping(container: object, key: str) -> Mapping[str, Any] | None:
+    if not isinstance(container, Mapping):
+        return None
+    value = container.get(key)
+    return value if isinstance(value, Mapping) else None
+
+
+def sequence(container: object, key: str) -> Sequence[Any] | None:
+    if not isinstance(container, Mapping):
+        return None
+    value = container.get(key)
+    return value if isinstance(value, list) else None
+
+
+def number(container: object, key: str) -> int | None:
+    """An integer field that AWS sends as a number or a numeric string."""
+    if not isinstance(container, Mapping):
+        return None
+    value = container.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def arn_resource(arn: str | None) -> str | None:
+    """The last part of an ARN (a queue, topic, function or stream name)."""
+    if not arn:
+        return None
+    tail = arn.rsplit(":", 1)[-1]
+    return tail.rsplit("/", 1)[-1] or None
+
+
+def records(event: object, source_key: str, source: str) -> list[Mapping[str, Any]] | None:
+    """The event's ``Records`` if the first well-formed one comes from *source*; else None.
+
+    Non-dict entries are skipped, so a malformed record cannot hide the well-formed ones.
+    """
+    found = sequence(event, "Records")
+    if not found:
+        return None
+    good = [record for record in found if isinstance(record, Mapping)]
+    if not good or good[0].get(source_key) != source:
+        return None
+    return good
+
+
+def put(attributes: Attributes, key: str, value: AttributeValue | None) -> None:
+    if value is not None:
+        attributes[key] = value

@@ -1,0 +1,142 @@
+"""HTTP triggers share this: headers → parent context, request → ``http.*`` attributes.
+
+Headers are hostile input. Only the fields the global propagator asks for are
+looked at (case-insensitively, across ``headers`` and ``multiValueHeaders``); a
+value longer than :data:`MAX_FIELD_CHARS` is dropped unread, and two different
+``traceparent`` values (or X-Ray headers) make the request's context ambiguous,
+so none is used: a request must not be able to choose its parent by repetition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry import propagate
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import SpanKind
+
+from otel_serverless import attributes as attr
+from otel_serverless._guard import preview, warn_once
+from otel_serverless.aws_lambda.triggers import _base as base
+from otel_serverless.aws_lambda.triggers._extract import valid
+
+#: W3C caps baggage at 8192 bytes; anything longer is not a propagation field.
+MAX_FIELD_CHARS: Final = 8192
+#: Header names scanned per request (a request with more still gets a context from the first ones).
+MAX_HEADER_NAMES: Final = 512
+#: Fields that identify one parent: several different values mean "no parent".
+_SINGLE_VALUED: Final = frozenset({"traceparent", "x-amzn-trace-id", "x-b3-traceid", "b3", "uber-trace-id"})
+
+
+class _LowerGetter(Getter[Mapping[str, str]]):
+    def get(self, carrier: Mapping[str, str], key: str) -> list[str] | None:
+        value = carrier.get(key.lower())
+        return None if value is None else [value]
+
+    def keys(self, carrier: Mapping[str, str]) -> list[str]:
+        return list(carrier)
+
+
+_getter: Final = _LowerGetter()
+
+
+def _wanted() -> frozenset[str]:
+    return frozenset(name.lower() for name in propagate.get_global_textmap().fields)
+
+
+def _collect(event: Mapping[str, Any], wanted: frozenset[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    multi = base.mapping(event, "multiValueHeaders")
+    single = base.mapping(event, "headers")
+    for source, listed in ((multi, True), (single, False)):
+        if not source:
+            continue
+        for count, (name, value) in enumerate(source.items()):
+            if count >= MAX_HEADER_NAMES:
+                break
+            if not isinstance(name, str) or name.lower() not in wanted:
+                continue
+            values = value if listed and isinstance(value, list) else [value]
+            bucket = found.setdefault(name.lower(), [])
+            for item in values[:16]:
+                if isinstance(item, str) and item not in bucket:
+                    bucket.append(item)
+    return found
+
+
+def fields(event: Mapping[str, Any]) -> dict[str, str]:
+    """The propagation fields of the request, lower-cased, with ambiguous or oversize ones removed."""
+    chosen: dict[str, str] = {}
+    for name, values in _collect(event, _wanted()).items():
+        if any(len(value) > MAX_FIELD_CHARS for value in values):
+            warn_once(
+                f"http:oversize:{name}",
+                f"otel-serverless: inbound header {preview(name, 40)} is longer than {MAX_FIELD_CHARS} "
+                "characters; it is ignored",
+            )
+            continue
+        if name in _SINGLE_VALUED and len(values) > 1:
+            warn_once(
+                f"http:ambiguous:{name}",
+                f"otel-serverless: the request carries {len(values)} different {preview(name, 40)} "
+                "headers; no inbound trace context is used",
+            )
+            continue
+        if values:
+            chosen[name] = ",".join(values)
+    return chosen
+
+
+def extract(event: Mapping[str, Any]) -> Context | None:
+    """The caller's context (span context and baggage) from the request headers, or None."""
+    carrier = fields(event)
+    if not carrier:
+        return None
+    return valid(propagate.extract(carrier, context=Context(), getter=_getter))
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """One request header (case-insensitive), for attributes such as the user agent."""
+    for key in ("headers", "multiValueHeaders"):
+        source = base.mapping(event, key)
+        if not source:
+            continue
+        for count, (found, value) in enumerate(source.items()):
+            if count >= MAX_HEADER_NAMES:
+                break
+            if isinstance(found, str) and found.lower() == name:
+                first = (value[0] if value else None) if isinstance(value, list) else value
+                if isinstance(first, str):
+                    return first[: base.MAX_VALUE_CHARS]
+    return None
+
+
+def trigger(
+    event: Mapping[str, Any],
+    name: str,
+    *,
+    method: str | None,
+    path: str | None,
+    route: str | None,
+    host: str | None,
+    client: str | None,
+) -> base.Trigger:
+    attributes: base.Attributes = {}
+    base.put(attributes, attr.HTTP_REQUEST_METHOD, method)
+    base.put(attributes, attr.URL_PATH, path)
+    base.put(attributes, attr.HTTP_ROUTE, route)
+    base.put(attributes, attr.SERVER_ADDRESS, host)
+    base.put(attributes, attr.CLIENT_ADDRESS, client)
+    base.put(attributes, attr.USER_AGENT_ORIGINAL, header(event, "user-agent"))
+    scheme = header(event, "x-forwarded-proto")
+    base.put(attributes, attr.URL_SCHEME, scheme if scheme in ("http", "https") else None)
+    return base.Trigger(
+        name=name,
+        faas_trigger=base.HTTP,
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+        parent=extract(event),
+        http=True,
+    )

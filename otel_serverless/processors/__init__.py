@@ -1,0 +1,88 @@
+"""Serverless span processors: small, one concern each, composable.
+
+=================  =========================================  ==============
+processor          adds                                       hook
+=================  =========================================  ==============
+ColdStartProcessor faas.coldstart, init type/duration, killed  span start
+RetryProcessor     serverless.retry, serverless.retry.attempt  span start
+MemoryProcessor    peak memory vs configured, near-limit event before export
+CostProcessor      billed duration, GB-s, USD                  before export
+ScrubbingProcessor secrets redacted in every span              before export
+=================  =========================================  ==============
+
+``configure()`` (and so the distro and the exec wrapper) installs them all, or
+those named in ``OTEL_SERVERLESS_PROCESSORS``. From Python, one by one::
+
+    provider.add_span_processor(ColdStartProcessor())
+    provider.add_span_processor(ScrubbingProcessor(then=BatchSpanProcessor(exporter)))
+
+Export-time processors take the processor they feed as ``then``;
+:func:`export_chain` builds the whole chain in front of an exporting processor.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Final
+
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+from otel_serverless import _settings
+from otel_serverless import environment_variables as env
+from otel_serverless.processors._stage import ServerlessProcessor
+from otel_serverless.processors.coldstart import ColdStartProcessor
+from otel_serverless.processors.cost import CostProcessor, Prices
+from otel_serverless.processors.memory import MemoryProcessor
+from otel_serverless.processors.retries import RetryProcessor
+from otel_serverless.processors.scrubbing import Scrubber, ScrubbingProcessor
+
+__all__ = [
+    "ColdStartProcessor",
+    "CostProcessor",
+    "MemoryProcessor",
+    "Prices",
+    "RetryProcessor",
+    "Scrubber",
+    "ScrubbingProcessor",
+    "ServerlessProcessor",
+    "enabled",
+    "export_chain",
+    "install",
+]
+
+ALL: Final = ("coldstart", "retries", "memory", "cost", "scrub")
+_START: Final[dict[str, type[ServerlessProcessor]]] = {"coldstart": ColdStartProcessor, "retries": RetryProcessor}
+#: Order of the export chain, outermost first: scrubbing last, so it sees what the others added.
+_EXPORT: Final[dict[str, type[ServerlessProcessor]]] = {
+    "memory": MemoryProcessor,
+    "cost": CostProcessor,
+    "scrub": ScrubbingProcessor,
+}
+_installed: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
+
+
+def enabled() -> tuple[str, ...]:
+    """The processors OTEL_SERVERLESS_PROCESSORS (and OTEL_SERVERLESS_SCRUB) turn on."""
+    names = tuple(name.lower() for name in _settings.read_list(env.OTEL_SERVERLESS_PROCESSORS, ALL))
+    chosen = tuple(name for name in ALL if name in names)
+    if not _settings.read_bool(env.OTEL_SERVERLESS_SCRUB, True):
+        chosen = tuple(name for name in chosen if name != "scrub")
+    return chosen
+
+
+def install(provider: TracerProvider) -> None:
+    """Add the enabled start-time processors to *provider*, once."""
+    if provider in _installed:
+        return
+    _installed.add(provider)
+    for name in enabled():
+        if name in _START:
+            provider.add_span_processor(_START[name]())
+
+
+def export_chain(exporting: SpanProcessor) -> SpanProcessor:
+    """*exporting* behind the enabled export-time processors (itself if none are)."""
+    chain = exporting
+    for name in reversed([name for name in enabled() if name in _EXPORT]):
+        chain = _EXPORT[name](then=chain)
+    return chain

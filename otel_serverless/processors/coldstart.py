@@ -1,0 +1,42 @@
+"""Cold start: ``faas.coldstart``, the init type and duration, and a killed predecessor."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import Span
+
+from otel_serverless import attributes as attr
+from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless.processors._stage import ServerlessProcessor
+
+
+class ColdStartProcessor(ServerlessProcessor):
+    """``faas.coldstart`` on every invocation span; on the first one, what the init was.
+
+    ``serverless.init.type`` tells on-demand, provisioned concurrency and SnapStart
+    apart; ``serverless.init.duration_ms`` is measured for on-demand only (see
+    ``aws_lambda._state``). When the previous invocation in this environment was
+    killed, the first invocation of the new process says so, with an event.
+    """
+
+    name = "coldstart"
+
+    def annotate(self, span: Span, invocation: Invocation) -> None:
+        cold = invocation.cold
+        span.set_attribute(attr.FAAS_COLDSTART, cold is not None)
+        if cold is None:
+            return
+        span.set_attribute(attr.INIT_TYPE, cold.init_type)
+        if cold.init_duration_ms is not None:
+            span.set_attribute(attr.INIT_DURATION_MS, round(cold.init_duration_ms, 3))
+        if cold.snapstart_restored:
+            span.set_attribute(attr.SNAPSTART_RESTORED, True)
+        previous = cold.previous
+        if previous is not None:
+            span.set_attribute(attr.PREVIOUS_KILLED, True)
+            span.set_attribute(attr.PREVIOUS_REASON, previous.reason)
+            if previous.request_id:
+                span.set_attribute(attr.PREVIOUS_REQUEST_ID, previous.request_id)
+            span.add_event(
+                attr.PREVIOUS_KILLED_EVENT,
+                {attr.PREVIOUS_REASON: previous.reason, attr.PREVIOUS_REQUEST_ID: previous.request_id or ""},
+            )

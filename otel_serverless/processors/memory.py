@@ -1,0 +1,58 @@
+"""Memory: the process's peak memory against the configured size, and a warning event.
+
+Peak memory is the process's maximum resident set (``getrusage``), what Lambda's
+own "Max Memory Used" reports for the runtime: it only grows during the life of
+the environment, so an invocation shows the peak reached so far.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+
+from otel_serverless import _settings
+from otel_serverless import attributes as attr
+from otel_serverless import environment_variables as env
+from otel_serverless.processors._stage import ServerlessProcessor, invocation_of, replace
+
+
+def peak_mb() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
+
+
+class MemoryProcessor(ServerlessProcessor):
+    name = "memory"
+
+    def __init__(self, then: SpanProcessor | None = None, *, warn_ratio: float | None = None) -> None:
+        super().__init__(then)
+        self.warn_ratio = warn_ratio
+
+    def transform(self, span: ReadableSpan) -> ReadableSpan:
+        invocation = invocation_of(span)
+        if invocation is None:
+            return span
+        peak = round(peak_mb(), 1)
+        attributes = dict(span.attributes or {})
+        attributes[attr.MEMORY_PEAK_MB] = peak
+        events = list(span.events)
+        limit = invocation.memory_mb
+        if limit:
+            ratio = round(peak / limit, 4)
+            attributes[attr.MEMORY_LIMIT_MB] = limit
+            attributes[attr.MEMORY_UTILIZATION] = ratio
+            threshold = _settings.read_float(
+                env.OTEL_SERVERLESS_MEMORY_WARN_RATIO, 0.9, minimum=0, maximum=10, explicit=self.warn_ratio
+            )
+            if ratio >= threshold:
+                events.append(
+                    Event(
+                        attr.MEMORY_NEAR_LIMIT_EVENT,
+                        {attr.MEMORY_PEAK_MB: peak, attr.MEMORY_LIMIT_MB: limit, attr.MEMORY_UTILIZATION: ratio},
+                        timestamp=span.end_time,
+                    )
+                )
+        return replace(span, attributes=attributes, events=events)
