@@ -1,0 +1,1 @@
+"""Event sources of the local runtime: one module per AWS service that invokes functions."""
