@@ -64,3 +64,20 @@ def handler(event: Any, context: Any) -> Any:
 def reset_for_tests() -> None:
     global _loaded
     _loaded = None
+
+
+def main() -> None:
+    """``otel-serverless-handler <runtime command…>``: the exec wrapper as a console script.
+
+    For container images, where the package is pip-installed rather than a layer:
+    ``AWS_LAMBDA_EXEC_WRAPPER=/usr/local/bin/otel-serverless-handler``. It does what
+    the shell script in the layer does.
+    """
+    import sys
+
+    if os.environ.get("_HANDLER") != ENTRY:
+        os.environ[env.OTEL_SERVERLESS_ORIGINAL_HANDLER] = os.environ.get("_HANDLER", "")
+    os.environ["_HANDLER"] = ENTRY
+    if len(sys.argv) < 2:
+        raise SystemExit("usage: otel-serverless-handler <runtime command> [args…]")
+    os.execvp(sys.argv[1], sys.argv[1:])  # noqa: S606  # replacing ourselves with the runtime is the point

@@ -1,0 +1,211 @@
+"""Build a Lambda layer zip: ``otel-serverless layer build [--python 3.12] [--arch x86_64|arm64]``.
+
+Layout (Lambda extracts a layer into ``/opt``)::
+
+    otel-serverless-handler     the exec wrapper: AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-serverless-handler
+    python/                     on the runtime's sys.path (/opt/python)
+      otel_serverless/          this package
+      otel_serverless-<v>.dist-info/  its metadata and entry points (distro, configurator)
+      opentelemetry/ … grpc/ google/protobuf/ …   its dependencies, for that runtime and architecture
+
+Dependencies are fetched by pip as binary wheels for the target (``--platform
+manylinux2014_<arch> --python-version <x.y> --implementation cp --only-binary=:all:``),
+so a layer for arm64 / Python 3.12 can be built on any machine. ``botocore`` and
+``boto3`` (and their own dependencies) are left out: the Lambda Python runtime
+ships them, and a second copy in the layer would shadow the runtime's, grow the
+layer and slow the cold start. ``from_environment=True`` copies the installed
+distributions instead (offline; only for the local Python version and architecture).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Final
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+
+import otel_serverless
+
+ARCHITECTURES: Final = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+#: Shipped by the Lambda runtime: never in the layer.
+RUNTIME_PROVIDED: Final = frozenset(
+    {"botocore", "boto3", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+)
+WRAPPER_NAME: Final = "otel-serverless-handler"
+DISTRIBUTION: Final = "otel-serverless"
+_PYTHON: Final = re.compile(r"^3\.\d{1,2}$")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirements() -> list[Requirement]:
+    """This package's runtime requirements, minus what Lambda provides."""
+    found: list[Requirement] = []
+    for line in metadata.requires(DISTRIBUTION) or []:
+        requirement = Requirement(line)
+        if requirement.marker is not None and "extra" in str(requirement.marker):
+            continue
+        if _normalise(requirement.name) in RUNTIME_PROVIDED:
+            continue
+        found.append(requirement)
+    return found
+
+
+def build_layer(python: str, arch: str, output: Path, *, from_environment: bool = False) -> Path:
+    """Write the layer zip for Lambda's *python* (``3.12``) on *arch* to *output*; return its path."""
+    if not _PYTHON.match(python):
+        raise ValueError(f"python must look like 3.12, not {python!r}")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, not {arch!r}")
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="otel-serverless-layer-") as scratch:
+        root = Path(scratch) / "layer"
+        site = root / "python"
+        site.mkdir(parents=True)
+        if from_environment:
+            _check_local(python, arch)
+            _copy_installed(site)
+        else:
+            _pip_install(site, python, arch)
+        _copy_package(site)
+        _drop_runtime_provided(site)
+        shutil.copy2(Path(otel_serverless.__file__).parent / "aws_lambda" / WRAPPER_NAME, root / WRAPPER_NAME)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        _zip(root, output)
+    return output
+
+
+# -- dependencies --------------------------------------------------------------------------
+
+
+def _pip_install(site: Path, python: str, arch: str) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--target",
+        str(site),
+        "--platform",
+        ARCHITECTURES[arch],
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--only-binary=:all:",
+        *(str(requirement) for requirement in requirements()),
+    ]
+    subprocess.run(command, check=True)  # noqa: S603  # our own interpreter, fixed arguments
+
+
+def _check_local(python: str, arch: str) -> None:
+    local_python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    local_arch = "arm64" if platform.machine().lower() in ("aarch64", "arm64") else "x86_64"
+    if (python, arch) != (local_python, local_arch) or not sys.platform.startswith("linux"):
+        raise ValueError(
+            f"from_environment builds only for this machine (Linux, Python {local_python}, {local_arch}); "
+            f"asked for Python {python} on {arch}"
+        )
+
+
+def _closure() -> list[metadata.Distribution]:
+    """The installed distributions this package needs at run time (Lambda-provided ones left out)."""
+    environment: dict[str, str] = {key: str(value) for key, value in default_environment().items()}
+    seen: dict[str, metadata.Distribution] = {}
+    todo = [requirement.name for requirement in requirements()]
+    while todo:
+        name = _normalise(todo.pop())
+        if name in seen or name in RUNTIME_PROVIDED:
+            continue
+        distribution = metadata.distribution(name)
+        seen[name] = distribution
+        for line in distribution.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({**environment, "extra": ""}):
+                todo.append(requirement.name)
+    return list(seen.values())
+
+
+def _copy_installed(site: Path) -> None:
+    for distribution in _closure():
+        for file in distribution.files or []:
+            relative = Path(str(file))
+            if relative.is_absolute() or ".." in relative.parts or "__pycache__" in relative.parts:
+                continue  # console scripts and the like live outside site-packages
+            source = Path(str(distribution.locate_file(file)))
+            if source.is_file():
+                target = site / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+
+
+def _copy_package(site: Path) -> None:
+    """This package from where it is imported (works for editable installs too) and its metadata."""
+    source = Path(otel_serverless.__file__).parent
+    target = site / "otel_serverless"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for stale in site.glob("otel_serverless-*.dist-info"):
+        shutil.rmtree(stale)
+    info = site / f"otel_serverless-{otel_serverless.__version__}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: {otel_serverless.__version__}\n"
+    )
+    (info / "INSTALLER").write_text("otel-serverless layer build\n")
+    (info / "entry_points.txt").write_text(
+        "[opentelemetry_configurator]\n"
+        "otel_serverless = otel_serverless.export.distro:OtelServerlessConfigurator\n\n"
+        "[opentelemetry_distro]\n"
+        "otel_serverless = otel_serverless.export.distro:OtelServerlessDistro\n"
+    )
+
+
+def _drop_runtime_provided(site: Path) -> None:
+    for name in ("botocore", "boto3", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
+        path = site / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.is_file():
+            path.unlink()
+    for info in site.glob("*.dist-info"):
+        project = info.name.rsplit("-", 1)[0]
+        if _normalise(project) in RUNTIME_PROVIDED:
+            shutil.rmtree(info)
+    bin_dir = site / "bin"
+    if bin_dir.is_dir():
+        shutil.rmtree(bin_dir)  # console scripts with the build machine's shebang are useless in a layer
+
+
+# -- zip -----------------------------------------------------------------------------------
+
+
+def _zip(root: Path, output: Path) -> None:
+    """A reproducible zip: sorted entries, fixed timestamps, executable bit kept for the wrapper."""
+    files = sorted(path for path in root.rglob("*") if path.is_file())
+    partial = output.with_name(output.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            name = path.relative_to(root).as_posix()
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            mode = 0o755 if os.access(path, os.X_OK) or name == WRAPPER_NAME else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, path.read_bytes())
+    partial.replace(output)

@@ -1,0 +1,187 @@
+"""Every real event sample through the wrapper: no exception, the right trigger, the right attributes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_serverless.aws_lambda import traced
+from otel_serverless.aws_lambda.triggers import REGISTRY, detect
+from tests.aws_lambda.conftest import LambdaContext, all_event_names, event
+
+#: Event sample → expected trigger (anything not listed is a fallback: Cognito, AppSync, …).
+EXPECTED = {
+    "albEvent": "alb",
+    "albEventPathTrailingSlash": "alb",
+    "albMultiValueHeadersEvent": "alb",
+    "albMultiValueQueryStringEvent": "alb",
+    "apiGatewayAuthorizerRequestEvent": "api_gateway_rest",
+    "apiGatewayProxyEvent": "api_gateway_rest",
+    "apiGatewayProxyEventAnotherPath": "api_gateway_rest",
+    "apiGatewayProxyEventNoOrigin": "api_gateway_rest",
+    "apiGatewayProxyEventPathTrailingSlash": "api_gateway_rest",
+    "apiGatewayProxyEventPrincipalId": "api_gateway_rest",
+    "apiGatewayProxyEvent_noVersionAuth": "api_gateway_rest",
+    "apiGatewayProxyOtherEvent": "api_gateway_rest",
+    "apigatewayeSchemaMiddlwareInvalidEvent": "api_gateway_rest",
+    "apigatewayeSchemaMiddlwareValidEvent": "api_gateway_rest",
+    "apiGatewayAuthorizerV2Event": "api_gateway_http",
+    "apiGatewayProxyV2Event": "api_gateway_http",
+    "apiGatewayProxyV2EventPathTrailingSlash": "api_gateway_http",
+    "apiGatewayProxyV2Event_GET": "api_gateway_http",
+    "apiGatewayProxyV2IamEvent": "api_gateway_http",
+    "apiGatewayProxyV2LambdaAuthorizerEvent": "api_gateway_http",
+    "apiGatewayProxyV2OtherGetEvent": "api_gateway_http",
+    "apiGatewayProxyV2SchemaMiddlwareInvalidEvent": "api_gateway_http",
+    "apiGatewayProxyV2SchemaMiddlwareValidEvent": "api_gateway_http",
+    "lambdaFunctionUrlEvent": "function_url",
+    "lambdaFunctionUrlEventPathTrailingSlash": "function_url",
+    "lambdaFunctionUrlEventWithHeaders": "function_url",
+    "lambdaFunctionUrlIAMEvent": "function_url",
+    "sqsEvent": "sqs",
+    "sqsDlqTriggerEvent": "sqs",
+    "snsSqsEvent": "sqs",
+    "snsSqsFifoEvent": "sqs",
+    "s3SqsEvent": "sqs",
+    "snsEvent": "sns",
+    "kinesisStreamEvent": "kinesis",
+    "kinesisStreamEventOneRecord": "kinesis",
+    "kinesisStreamCloudWatchLogsEvent": "kinesis",
+    "dynamoStreamEvent": "dynamodb",
+    "s3Event": "s3",
+    "s3EventDecodedKey": "s3",
+    "s3EventDeleteObject": "s3",
+    "s3EventGlacier": "s3",
+    "eventBridgeEvent": "eventbridge",
+    "s3EventBridgeNotificationObjectCreatedEvent": "eventbridge",
+    "s3EventBridgeNotificationObjectDeletedEvent": "eventbridge",
+    "s3EventBridgeNotificationObjectExpiredEvent": "eventbridge",
+    "s3EventBridgeNotificationObjectRestoreCompletedEvent": "eventbridge",
+}
+ORIGIN = {
+    "snsSqsEvent": "sns",
+    "snsSqsFifoEvent": "sns",
+    "s3SqsEvent": "s3",
+    "s3EventBridgeNotificationObjectCreatedEvent": "s3",
+    "s3EventBridgeNotificationObjectDeletedEvent": "s3",
+    "s3EventBridgeNotificationObjectExpiredEvent": "s3",
+    "s3EventBridgeNotificationObjectRestoreCompletedEvent": "s3",
+}
+FAAS_TRIGGER = {
+    "alb": "http",
+    "api_gateway_rest": "http",
+    "api_gateway_http": "http",
+    "function_url": "http",
+    "sqs": "pubsub",
+    "sns": "pubsub",
+    "kinesis": "pubsub",
+    "eventbridge": "pubsub",
+    "dynamodb": "datasource",
+    "s3": "datasource",
+    "fallback": "other",
+}
+
+
+def test_the_samples_cover_every_event_trigger_module() -> None:
+    detected = {EXPECTED.get(name, "fallback") for name in all_event_names()}
+    # Scheduled, Step Functions and direct invokes have no sample: tested with documented shapes below.
+    assert detected | {"scheduled", "stepfunctions", "lambda_invoke"} == {name for name, _ in REGISTRY} | {"fallback"}
+
+
+@pytest.mark.parametrize("name", all_event_names())
+def test_every_sample_replays_through_the_wrapper(name: str, spans: InMemorySpanExporter) -> None:
+    original = event(name)
+    delivered = copy.deepcopy(original)
+    seen: list[Any] = []
+
+    @traced
+    def handler(incoming: Any, context: Any) -> dict[str, str]:
+        seen.append(incoming)
+        return {"ok": name}
+
+    assert handler(delivered, LambdaContext(f"req-{name}")) == {"ok": name}
+    assert seen == [delivered] and seen[0] is delivered  # the caller's object, untouched
+    assert delivered == original
+    (span,) = [span for span in spans.get_finished_spans() if span.name == "orders"]
+    attributes = dict(span.attributes or {})
+    expected = EXPECTED.get(name, "fallback")
+    assert attributes["serverless.trigger"] == expected
+    assert attributes["faas.trigger"] == FAAS_TRIGGER[expected]
+    assert attributes["faas.invocation_id"] == f"req-{name}"
+    assert attributes["cloud.resource_id"] == "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    assert attributes["cloud.account.id"] == "123456789012"
+    assert attributes.get("serverless.trigger.origin") == ORIGIN.get(name)
+
+
+def test_http_attributes_follow_the_conventions() -> None:
+    v1 = detect(event("apiGatewayProxyEvent"))
+    assert v1.attributes["http.request.method"] == "GET"
+    assert v1.attributes["http.route"] == "/my/path"
+    assert v1.attributes["url.path"] == "/my/path"
+    v2_event = event("apiGatewayProxyV2Event")
+    v2 = detect(v2_event)
+    assert v2.attributes["http.request.method"] == "POST"
+    assert "http.route" not in v2.attributes  # "$default" is no route
+    v2_event["routeKey"] = "POST /orders/{id}"
+    assert detect(v2_event).attributes["http.route"] == "/orders/{id}"
+    assert v2.attributes["server.address"] == "id.execute-api.us-east-1.amazonaws.com"
+    url = detect(event("lambdaFunctionUrlEvent"))
+    assert "http.route" not in url.attributes
+    assert url.attributes["server.address"].endswith(".lambda-url.us-east-1.on.aws")
+
+
+def test_messaging_and_datasource_attributes() -> None:
+    sqs = detect(event("sqsEvent"))
+    assert sqs.batch and len(sqs.records) == 2
+    assert sqs.attributes["messaging.destination.name"] == "my-queue"
+    assert sqs.attributes["messaging.batch.message_count"] == 2
+    assert sqs.records[0].attributes["messaging.message.id"] == "059f36b4-87a3-44ab-83d2-661975830a7d"
+    fifo = detect(event("snsSqsFifoEvent"))
+    assert fifo.records[0].attributes["serverless.sqs.message_group_id"] == "powertools-test"
+    dynamo = detect(event("dynamoStreamEvent"))
+    assert [record.attributes["faas.document.operation"] for record in dynamo.records] == ["insert", "edit"]
+    s3 = detect(event("s3Event"))
+    assert s3.attributes["faas.document.collection"] == "lambda-artifacts-deafc19498e3f2df"
+    assert s3.attributes["faas.document.operation"] == "insert"
+    kinesis = detect(event("kinesisStreamEvent"))
+    assert kinesis.records[0].attributes["messaging.destination.partition.id"] == "shardId-000000000006"
+    assert kinesis.records[0].sequence_key is not None
+
+
+def test_scheduled_event_is_a_timer() -> None:
+    # The documented shape of an EventBridge scheduled rule's event.
+    scheduled = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2015-10-08T16:53:06Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],
+        "detail": {},
+    }
+    trigger = detect(scheduled)
+    assert trigger.name == "scheduled"
+    assert trigger.attributes["faas.trigger"] == "timer"
+    assert trigger.attributes["faas.time"] == "2015-10-08T16:53:06Z"
+    assert trigger.attributes["serverless.schedule.rule"].endswith("rule/my-scheduled-rule")
+
+
+def test_step_functions_task_with_context_object() -> None:
+    payload = {
+        "order": {"id": 7},
+        "context": {
+            "Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:flow:run-1", "Name": "run-1"},
+            "State": {"Name": "Charge", "RetryCount": 2, "EnteredTime": "2024-01-01T00:00:00Z"},
+            "StateMachine": {"Id": "arn:aws:states:us-east-1:123456789012:stateMachine:flow"},
+        },
+    }
+    trigger = detect(payload)
+    assert trigger.name == "stepfunctions"
+    assert trigger.attempt == 3
+    assert trigger.attributes["serverless.stepfunctions.state_name"] == "Charge"
+    assert detect({"order": 1}).name == "fallback"
