@@ -62,7 +62,7 @@ class Scrubber:
         self._key = re.compile("|".join(f"(?:{name})" for name in names), re.IGNORECASE)
         word = "|".join(f"(?:{name})" for name in names[:-1])  # the bare "key" rule is too loose in text
         self._pair = re.compile(
-            rf"""(?P<name>[\w.-]*(?:{word})[\w.-]*)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,;}}]+)""",
+            rf"""(?P<name>[\w.-]*(?:{word})[\w.-]*)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>(?:(?:Bearer|Basic|Digest|Token)\s+)?[^"'&\s,;}}]+)""",
             re.IGNORECASE,
         )
         self._scheme = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)

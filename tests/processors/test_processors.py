@@ -1,0 +1,126 @@
+"""The serverless span processors one by one, as a user composes them from Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_serverless import _guard
+from otel_serverless.aws_lambda import _state, traced
+from otel_serverless.processors import (
+    ColdStartProcessor,
+    CostProcessor,
+    MemoryProcessor,
+    RetryProcessor,
+    Scrubber,
+    ScrubbingProcessor,
+    enabled,
+    export_chain,
+)
+from otel_serverless.processors._stage import ServerlessProcessor
+from tests.aws_lambda.conftest import LambdaContext
+
+
+@pytest.fixture(autouse=True)
+def _fresh(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_STATE_DIR", str(tmp_path))
+    _state.reset_for_tests()
+
+
+def provider_with(*processors: Any) -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    for processor in processors:
+        provider.add_span_processor(processor(SimpleSpanProcessor(exporter)) if callable(processor) else processor)
+    return provider, exporter
+
+
+def test_cold_start_alone_on_a_provider() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(ColdStartProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext())
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "orders"]
+    assert span.attributes["faas.coldstart"] is True
+    assert "serverless.memory.peak_mb" not in span.attributes  # that processor was not added
+
+
+def test_scrubbing_stage_scrubs_what_other_instrumentations_set() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(ScrubbingProcessor(then=SimpleSpanProcessor(exporter)))
+    tracer = provider.get_tracer("someone-else")
+    with tracer.start_as_current_span("GET", attributes={"url.full": "https://x/y?api_key=K123&page=2"}) as span:
+        span.set_attribute("http.request.header.authorization", "Bearer abc.def.ghi")
+        span.set_attribute("db.statement", "select * from t where password='p4ss'")
+        span.set_attribute("aws.s3.key", "reports/2024.csv")
+        span.set_attribute("user.tags", ("token=t0k", "plain"))
+        span.add_event("login", {"session_id": "s-1", "ok": True})
+    (out,) = exporter.get_finished_spans()
+    assert out.attributes["url.full"] == "https://x/y?api_key=[REDACTED]&page=2"
+    assert out.attributes["http.request.header.authorization"] == "[REDACTED]"
+    assert "p4ss" not in out.attributes["db.statement"]
+    assert out.attributes["aws.s3.key"] == "reports/2024.csv"
+    assert out.attributes["user.tags"] == ("token=[REDACTED]", "plain")
+    assert out.events[0].attributes == {"session_id": "[REDACTED]", "ok": True}
+
+
+def test_scrubber_rules() -> None:
+    scrubber = Scrubber()
+    for secret in ("password", "X-Api-Key", "SecretAccessKey", "sessionToken", "key", "cookie", "Authorization"):
+        assert scrubber.secret_key(secret), secret
+    for plain in ("monkey", "partitionKey", "messageId", "name"):
+        assert not scrubber.secret_key(plain), plain
+    assert scrubber.text('{"password": "x1", "user": "ann"}') == '{"password": "[REDACTED]", "user": "ann"}'
+    assert scrubber.text("Authorization: Basic dXNlcjpwYXNz") == "Authorization: [REDACTED]"
+
+
+def test_scrubbing_a_clean_span_passes_it_through_unchanged() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("clean", attributes={"a": "b"}):
+        pass
+    (finished,) = exporter.get_finished_spans()
+    assert ScrubbingProcessor().transform(finished) is finished  # no copy when nothing needed scrubbing
+
+
+def test_export_chain_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = SimpleSpanProcessor(InMemorySpanExporter())
+    assert enabled() == ("coldstart", "retries", "memory", "cost", "scrub")
+    chain = export_chain(leaf)
+    kinds = []
+    while isinstance(chain, ServerlessProcessor):
+        kinds.append(type(chain))
+        assert chain.then is not None
+        chain = chain.then
+    assert kinds == [MemoryProcessor, CostProcessor, ScrubbingProcessor] and chain is leaf
+    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "coldstart,cost")
+    assert enabled() == ("coldstart", "cost")
+    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "none")
+    assert export_chain(leaf) is leaf
+    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "all-but-broken,scrub")
+    monkeypatch.setenv("OTEL_SERVERLESS_SCRUB", "false")
+    assert enabled() == ()
+
+
+@pytest.mark.swallows
+def test_a_failing_processor_never_loses_the_span() -> None:
+    class Broken(RetryProcessor):
+        def annotate(self, span: Any, invocation: Any) -> None:
+            raise RuntimeError("annotate bug")
+
+        def transform(self, span: Any) -> Any:
+            raise RuntimeError("transform bug")
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(Broken(then=SimpleSpanProcessor(exporter)))
+    assert traced(lambda e, c: "ok", tracer_provider=provider)({}, LambdaContext()) == "ok"
+    assert [s.name for s in exporter.get_finished_spans()] == ["init", "orders"]
+    assert {key for key, _ in _guard.swallowed} == {"processor.retries"}
