@@ -33,11 +33,10 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
 
@@ -47,6 +46,8 @@ from otel_serverless.export._encode import encode_spans
 
 if TYPE_CHECKING:
     import ssl
+
+    from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = ["OTLPSpanExporter"]
 
@@ -295,6 +296,8 @@ class OTLPSpanExporter(SpanExporter):
         }
         if self.compression == "gzip":
             self._request_headers["Content-Encoding"] = "gzip"
+        #: The encoder (a seam for the G7 benchmark, which prices the sender alone with the SDK's).
+        self.encode: Callable[[Sequence[ReadableSpan]], bytes] = encode_spans
         self._deadline = _Deadline()
         self._connection: http.client.HTTPConnection | None = None
         self._tls_context: ssl.SSLContext | None = None
@@ -308,7 +311,7 @@ class OTLPSpanExporter(SpanExporter):
             return SpanExportResult.FAILURE
         deadline = time.monotonic() + self.timeout
         try:
-            body = encode_spans(spans)
+            body = self.encode(spans)
             if self.compression == "gzip":
                 packer = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
                 body = packer.compress(body) + packer.flush()

@@ -1,0 +1,86 @@
+"""``python -m benchmarks [--smoke] [--json PATH] [--only G1,G7] [--markdown]``.
+
+Runs every benchmark module in its own fresh interpreter and prints one table:
+id, what, ours, peer, unit, ratio (ours / peer), target, pass/fail. ``--json``
+writes the same, keyed by id, each ``{"ours", "peer", "unit", "ratio", "target", …}``.
+``--smoke`` runs everything with tiny counts (the test suite does, so the
+benchmarks never rot); its figures mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import MODULES
+from benchmarks._loopback import ROOT
+from benchmarks._report import Result, machine, table, unavailable
+
+#: The ids each of our modules reports, for --only; other modules run unless --only excludes all ids.
+KNOWN_IDS = {
+    "bench_cold_start": ("G1", "G2"),
+    "bench_span": ("G3",),
+    "bench_propagation": ("G4",),
+    "bench_invocation": ("G5",),
+    "bench_export": ("G6", "G7"),
+}
+
+
+def _wanted(module: str, only: set[str] | None) -> bool:
+    if only is None:
+        return True
+    ids = KNOWN_IDS.get(module)
+    return bool(only & set(ids)) if ids is not None else not only <= {i for v in KNOWN_IDS.values() for i in v}
+
+
+def _run_module(module: str, smoke: bool) -> dict[str, Result]:
+    command = [sys.executable, "-m", "benchmarks._one", module, *(["--smoke"] if smoke else [])]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {module: unavailable(module, ">= 0", f"{module} failed: {reason[:200]}")}
+    found: dict[str, Result] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def run(smoke: bool, only: set[str] | None, log: Any = sys.stderr) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    for module in MODULES:
+        if importlib.util.find_spec(f"benchmarks.{module}") is None or not _wanted(module, only):
+            continue
+        started = time.monotonic()
+        print(f"running {module}…", file=log, flush=True)
+        for key, item in _run_module(module, smoke).items():
+            # Our figures keep their ids; another module's figure for the same id is kept beside it.
+            results[key if key not in results else f"{key} ({module})"] = item
+        print(f"  done in {time.monotonic() - started:.1f} s", file=log, flush=True)
+    if only is not None:
+        results = {key: item for key, item in results.items() if key.split("-")[0].split(" ")[0] in only}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--smoke", action="store_true", help="tiny counts, no claims: checks that everything runs")
+    parser.add_argument("--json", metavar="PATH", type=Path, help="write the results, keyed by id, to PATH")
+    parser.add_argument("--only", metavar="IDS", help="comma-separated ids, e.g. G1,G7")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    args = parser.parse_args(argv)
+    only = {item.strip().upper() for item in args.only.split(",")} if args.only else None
+    results = run(args.smoke, only)
+    where = machine()
+    print(f"\nMachine: {where}{'  (smoke run: figures mean nothing)' if args.smoke else ''}\n")
+    print(table(results, markdown=args.markdown))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
