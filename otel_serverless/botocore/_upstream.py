@@ -44,8 +44,9 @@ def active() -> bool:
 
 def current_span_is_upstream() -> bool:
     span = trace.get_current_span()
-    scope = getattr(span, "instrumentation_scope", None)
-    return getattr(scope, "name", None) == SCOPE
+    # Upstream names its tracer per extension: "opentelemetry.instrumentation.botocore.sqs".
+    name = getattr(getattr(span, "instrumentation_scope", None), "name", None)
+    return isinstance(name, str) and (name == SCOPE or name.startswith(SCOPE + "."))
 
 
 def strip_attributes(attributes: object, fields: Mapping[str, str]) -> object:

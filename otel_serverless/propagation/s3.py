@@ -1,8 +1,8 @@
 """S3: object metadata for readers of the object, and a correlation key for notifications.
 
 An S3 event notification carries no metadata, so an S3-triggered consumer links
-to the producer through :func:`correlation_key` (bucket, key and the version id,
-or the ETag on unversioned buckets), which the producer span records along with
+to the producer through :func:`correlation_key` (bucket, key and ETag), which
+the producer span records along with
 ``aws.s3.bucket``/``aws.s3.key``/ETag/version: no extra HeadObject needed.
 
 The context also goes into the object's user metadata under :data:`METADATA_KEY`
@@ -52,10 +52,13 @@ def correlation_key(bucket: str, key: str, etag: str | None = None, version: str
     """The key the producer span records and an S3-triggered consumer recomputes.
 
     *key* is the object key as given to PutObject (notifications URL-encode it:
-    :func:`correlation_key_for_record` decodes). The version id identifies the
-    write on versioned buckets; otherwise the ETag (quotes ignored).
+    :func:`correlation_key_for_record` decodes). The ETag (quotes ignored) is
+    what both sides always have: every write response and every ObjectCreated
+    notification carry it, while the version id is missing from some
+    notifications. The version is used only when there is no ETag; the producer
+    span records it separately to tell apart identical re-uploads.
     """
-    identity = version if version and version != "null" else (etag or "").strip('"')
+    identity = (etag or "").strip('"') or (version if version and version != "null" else "")
     return hashlib.sha256("\x1f".join(("s3", bucket, key, identity)).encode("utf-8")).hexdigest()[:32]
 
 

@@ -131,7 +131,7 @@ def test_nothing_fits_send_succeeds_skip_counted_warned_once(
 
 
 def test_size_limit_is_never_crossed(instrumented: None, spans: object, parent: Span) -> None:
-    client, url, arn = queue()
+    client, url, _ = queue()
     # Exactly at the limit: our slot would push it over, so the message goes unchanged.
     body = "x" * (262_144 - len("attr0") - len("String") - len("value-0"))
     response = client.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=user_attributes(1))
