@@ -4,7 +4,7 @@ Every target of a bucket becomes one ``QueueConfiguration`` (with the target's
 events and prefix/suffix filter, matched by moto) on one runtime-internal
 queue. The runtime completes moto's record to the shape S3 sends
 (``userIdentity``, ``requestParameters``, ``responseElements``, the bucket's
-``ownerIdentity``, the object's ``sequencer``), and delivers it: to a function
+``ownerIdentity``, the object's ``sequencer``, the key form-encoded with ``/`` kept), and delivers it: to a function
 by async invoke (S3 invokes Lambda asynchronously), to a queue by SendMessage.
 S3's ``s3:TestEvent`` goes to queue targets only, as in AWS.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +40,11 @@ def complete_record(record: Mapping[str, Any], configuration_id: str) -> dict[st
     s3 = completed.setdefault("s3", {})
     s3["configurationId"] = configuration_id
     s3.setdefault("bucket", {}).setdefault("ownerIdentity", {"principalId": "A3OTELSERVERLESSLOCAL"})
-    s3.setdefault("object", {}).setdefault("sequencer", f"{time.time_ns():X}")
+    obj = s3.setdefault("object", {})
+    obj.setdefault("sequencer", f"{time.time_ns():X}")
+    if isinstance(obj.get("key"), str):
+        # S3 form-encodes the key but keeps "/" (moto encodes it too): "posts/a b.json" → "posts/a+b.json".
+        obj["key"] = urllib.parse.quote_plus(urllib.parse.unquote_plus(obj["key"]), safe="/")
     ordered_keys = (
         "eventVersion",
         "eventSource",
