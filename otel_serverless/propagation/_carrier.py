@@ -20,8 +20,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -39,6 +38,10 @@ MAX_FIELDS: Final = 32
 
 Fields = dict[str, str]
 
+#: ``isinstance(x, MAPPING)``: boto3 and json hand us dicts, and the dict check
+#: short-circuits before the ABC one, which costs ~10x more on this hot path.
+MAPPING: Final = (dict, Mapping)
+
 #: Where an injected context went (:attr:`Outcome.channel`).
 CHANNEL_ATTRIBUTE: Final = "message_attribute"
 CHANNEL_AWS_TRACE_HEADER: Final = "aws_trace_header"
@@ -53,8 +56,7 @@ NO_CONTEXT: Final = "no_context"
 NOT_APPLICABLE: Final = "not_applicable"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one setter did with one message: the channel used, or why it skipped."""
 
     channel: str | None = None
@@ -111,7 +113,7 @@ def decode(value: object) -> Fields:
             value = json.loads(value)
         except (ValueError, RecursionError):
             return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, MAPPING):
         return {}
     return lowered(value.items())
 
@@ -152,7 +154,7 @@ def attribute_value(attribute: object) -> str | bytes | None:
     ``{"Type", "Value"}`` (SNS; binary values are base64 there), and the binary
     variants.
     """
-    if not isinstance(attribute, Mapping):
+    if not isinstance(attribute, MAPPING):
         return None
     for name in ("StringValue", "stringValue"):
         text = attribute.get(name)
@@ -186,7 +188,7 @@ def fields_from_attributes(attributes: object) -> Fields:
     opentelemetry-instrumentation-botocore writes (``traceparent`` …), and
     Datadog's ``_datadog`` JSON; our slot overrides both.
     """
-    if not isinstance(attributes, Mapping) or not attributes:
+    if not isinstance(attributes, MAPPING) or not attributes:
         return {}
     fields: Fields = {}
     for name in propagate.get_global_textmap().fields:
@@ -225,20 +227,11 @@ def string_attribute(value: str) -> dict[str, str]:
 
 def attribute_size(name: str, attribute: object) -> int:
     """Bytes one request attribute counts towards the message size (name + type + value)."""
-    size = len(name.encode("utf-8"))
-    if not isinstance(attribute, Mapping):
+    size = text_size(name)
+    if not isinstance(attribute, MAPPING):
         return size
-    data_type = attribute.get("DataType")
-    if isinstance(data_type, str):
-        size += len(data_type.encode("utf-8"))
-    text = attribute.get("StringValue")
-    if isinstance(text, str):
-        size += len(text.encode("utf-8"))
-    binary = attribute.get("BinaryValue")
-    if isinstance(binary, (bytes, bytearray)):
-        size += len(binary)
-    elif isinstance(binary, str):
-        size += len(binary.encode("utf-8"))
+    get = attribute.get
+    size += text_size(get("DataType")) + text_size(get("StringValue")) + text_size(get("BinaryValue"))
     for values in ("StringListValues", "BinaryListValues"):
         items = attribute.get(values)
         if isinstance(items, list):
@@ -249,7 +242,7 @@ def attribute_size(name: str, attribute: object) -> int:
 def text_size(value: object) -> int:
     """UTF-8 size of a str (or length of bytes); 0 for anything else."""
     if isinstance(value, str):
-        return len(value.encode("utf-8"))
+        return len(value) if value.isascii() else len(value.encode("utf-8"))
     if isinstance(value, (bytes, bytearray)):
         return len(value)
     return 0

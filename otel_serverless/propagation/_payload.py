@@ -12,12 +12,11 @@ context rather than stack a second one.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Final
 
 from opentelemetry.context import Context
 
-from otel_serverless.propagation._carrier import RESERVED_KEY, SIZE_LIMIT, Fields, decode, encode, extract
+from otel_serverless.propagation._carrier import MAPPING, RESERVED_KEY, SIZE_LIMIT, Fields, decode, encode, extract
 
 #: Why a payload was left alone (recorded on the producer span, never raised).
 NOT_JSON_OBJECT: Final = "not_json_object"
@@ -60,7 +59,7 @@ def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tupl
 
 def fields_in(obj: object) -> Fields:
     """Our fields inside an already-parsed JSON object (the slot is an object or JSON text)."""
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, MAPPING):
         return {}
     return decode(obj.get(RESERVED_KEY))
 

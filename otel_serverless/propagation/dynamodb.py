@@ -30,6 +30,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
     CHANNEL_ITEM,
+    MAPPING,
     NO_CONTEXT,
     NOT_APPLICABLE,
     RESERVED_KEY,
@@ -84,13 +85,13 @@ def correlation_key(table: str, keys: Mapping[str, Any]) -> str | None:
 
 def correlation_key_for_record(record: Mapping[str, Any]) -> str | None:
     """:func:`correlation_key` from a DynamoDB stream record (Lambda shape), or None."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     arn, dynamodb = record.get("eventSourceARN"), record.get("dynamodb")
-    if not isinstance(arn, str) or not isinstance(dynamodb, Mapping):
+    if not isinstance(arn, str) or not isinstance(dynamodb, MAPPING):
         return None
     keys = dynamodb.get("Keys")
-    return correlation_key(table_name(arn), keys) if isinstance(keys, Mapping) else None
+    return correlation_key(table_name(arn), keys) if isinstance(keys, MAPPING) else None
 
 
 def table_name(name_or_arn: str) -> str:
@@ -102,7 +103,7 @@ def table_name(name_or_arn: str) -> str:
 
 def _canonical(value: object) -> str | None:  # noqa: PLR0911  # one exit per malformed shape
     # Key attributes are S, N or B; numbers compare by value, binaries as base64.
-    if not isinstance(value, Mapping) or len(value) != 1:
+    if not isinstance(value, MAPPING) or len(value) != 1:
         return None
     ((kind, raw),) = value.items()
     if kind == "S" and isinstance(raw, str):
@@ -151,16 +152,16 @@ def forget_learnt_keys() -> None:
 
 def extract_stream_record(record: Mapping[str, Any]) -> Context | None:
     """Context stored in the item (opt-in) from a stream record's ``NewImage``, or None."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     dynamodb = record.get("dynamodb")
-    if not isinstance(dynamodb, Mapping):
+    if not isinstance(dynamodb, MAPPING):
         return None
     image = dynamodb.get("NewImage")
-    if not isinstance(image, Mapping):
+    if not isinstance(image, MAPPING):
         return None
     slot = image.get(RESERVED_KEY)
-    return extract(decode(slot.get("S"))) if isinstance(slot, Mapping) else None
+    return extract(decode(slot.get("S"))) if isinstance(slot, MAPPING) else None
 
 
 def item_size(item: Mapping[str, Any]) -> int:
@@ -169,7 +170,7 @@ def item_size(item: Mapping[str, Any]) -> int:
 
 
 def _value_size(value: object) -> int:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, MAPPING):
         return 1
     size = 0
     for kind, raw in value.items():
@@ -181,7 +182,7 @@ def _value_size(value: object) -> int:
             size += sum(text_size(item) if not isinstance(item, str) or kind != "NS" else len(item) for item in raw)
         elif kind == "L" and isinstance(raw, list):
             size += 3 + sum(_value_size(item) + 1 for item in raw)
-        elif kind == "M" and isinstance(raw, Mapping):
+        elif kind == "M" and isinstance(raw, MAPPING):
             size += 3 + sum(text_size(name) + _value_size(item) + 1 for name, item in raw.items())
         else:
             size += 1
@@ -192,7 +193,7 @@ def inject_item(item: object, fields: Fields) -> tuple[dict[str, Any] | None, Ou
     """A copy of *item* (DynamoDB JSON) with the context under :data:`RESERVED_KEY`, or (None, why not)."""
     if not fields:
         return None, Outcome(reason=NO_CONTEXT)
-    if not isinstance(item, Mapping):
+    if not isinstance(item, MAPPING):
         return None, Outcome(reason=NOT_APPLICABLE)
     new = {**item, RESERVED_KEY: {"S": encode(fields)}}
     if item_size(new) > MAX_ITEM_BYTES:

@@ -23,6 +23,7 @@ from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
     CHANNEL_AWS_TRACE_HEADER,
     CHANNEL_PAYLOAD,
+    MAPPING,
     NO_CONTEXT,
     RESERVED_KEY,
     SIZE_LIMIT,
@@ -40,7 +41,7 @@ _TIME_BYTES: Final = 14
 
 def extract_event(event: Mapping[str, Any]) -> Context | None:
     """Context from an EventBridge event (``detail[RESERVED_KEY]``), or None."""
-    if not isinstance(event, Mapping):
+    if not isinstance(event, MAPPING):
         return None
     return _payload.extract_from(event.get("detail"))
 
@@ -91,11 +92,11 @@ def inject_entries(
     entries: list[Mapping[str, Any]], fields: Fields, xray_header: str | None
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """Every entry of a PutEvents request, keeping the request total within the limit."""
-    room = MAX_ENTRY_BYTES - sum(entry_size(entry) for entry in entries if isinstance(entry, Mapping))
+    room = MAX_ENTRY_BYTES - sum(entry_size(entry) for entry in entries if isinstance(entry, MAPPING))
     new_entries: list[Mapping[str, Any]] = []
     outcomes: list[Outcome] = []
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MAPPING):
             new_entries.append(entry)
             outcomes.append(Outcome(reason=_payload.NOT_JSON_OBJECT))
             continue

@@ -24,6 +24,7 @@ from opentelemetry.context import Context
 from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
     CHANNEL_PAYLOAD,
+    MAPPING,
     NO_CONTEXT,
     RESERVED_KEY,
     Fields,
@@ -56,10 +57,10 @@ _MARKER: Final = json.dumps(RESERVED_KEY).encode()
 
 def extract_record(record: Mapping[str, Any]) -> Context | None:
     """Context from a Lambda Kinesis event record (``kinesis.data``, base64 JSON), or None."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     kinesis = record.get("kinesis")
-    if not isinstance(kinesis, Mapping):
+    if not isinstance(kinesis, MAPPING):
         return None
     data = kinesis.get("data")
     if not isinstance(data, str) or len(data) > DEFAULT_MAX_RECORD_BYTES * 14:  # 10 MiB records, base64
@@ -91,7 +92,7 @@ def correlation_key(stream: str, shard_id: str, sequence_number: str) -> str:
 
 def correlation_key_for_record(record: Mapping[str, Any]) -> str | None:
     """:func:`correlation_key` from a Lambda Kinesis record (``eventSourceARN``, ``eventID``)."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     arn, event_id = record.get("eventSourceARN"), record.get("eventID")
     if not isinstance(arn, str) or not isinstance(event_id, str) or ":stream/" not in arn or ":" not in event_id:
@@ -140,11 +141,11 @@ def inject_records(
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """PutRecords: every record, keeping the request within its total limit too."""
     total_limit = max(MAX_REQUEST_BYTES, max_bytes)
-    room = total_limit - sum(record_size(entry) for entry in entries if isinstance(entry, Mapping))
+    room = total_limit - sum(record_size(entry) for entry in entries if isinstance(entry, MAPPING))
     new_entries: list[Mapping[str, Any]] = []
     outcomes: list[Outcome] = []
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MAPPING):
             new_entries.append(entry)
             outcomes.append(Outcome(reason=_payload.NOT_JSON_OBJECT))
             continue

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.context import Context
@@ -26,6 +25,7 @@ from opentelemetry.context import Context
 from otel_serverless.propagation._carrier import (
     CHANNEL_CLIENT_CONTEXT,
     DATADOG_KEY,
+    MAPPING,
     NO_CONTEXT,
     NOT_APPLICABLE,
     RESERVED_KEY,
@@ -48,9 +48,9 @@ def extract_client_context(client_context: Any) -> Context | None:
     if client_context is None:
         return None
     custom = (
-        client_context.get("custom") if isinstance(client_context, Mapping) else getattr(client_context, "custom", None)
+        client_context.get("custom") if isinstance(client_context, MAPPING) else getattr(client_context, "custom", None)
     )
-    if not isinstance(custom, Mapping):
+    if not isinstance(custom, MAPPING):
         return None
     fields = lowered(custom.items())
     fields.pop(RESERVED_KEY.lower(), None)

@@ -22,6 +22,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
     CHANNEL_METADATA,
+    MAPPING,
     NO_CONTEXT,
     NOT_APPLICABLE,
     SIZE_LIMIT,
@@ -64,13 +65,13 @@ def correlation_key(bucket: str, key: str, etag: str | None = None, version: str
 
 def correlation_key_for_record(record: Mapping[str, Any]) -> str | None:
     """:func:`correlation_key` from an S3 event notification record (or None if it is not one)."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     s3 = record.get("s3")
-    if not isinstance(s3, Mapping):
+    if not isinstance(s3, MAPPING):
         return None
     bucket, obj = s3.get("bucket"), s3.get("object")
-    if not isinstance(bucket, Mapping) or not isinstance(obj, Mapping):
+    if not isinstance(bucket, MAPPING) or not isinstance(obj, MAPPING):
         return None
     name, key = bucket.get("name"), obj.get("key")
     if not isinstance(name, str) or not isinstance(key, str):
@@ -86,7 +87,7 @@ def correlation_key_for_record(record: Mapping[str, Any]) -> str | None:
 
 def extract_metadata(metadata: Mapping[str, Any]) -> Context | None:
     """Context from an object's user metadata (``HeadObject``/``GetObject`` ``Metadata``), or None."""
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, MAPPING):
         return None
     value = metadata.get(METADATA_KEY)
     if value is None:  # S3 lower-cases keys; be lenient with other clients
@@ -104,7 +105,7 @@ def inject_metadata(metadata: object, fields: Fields) -> tuple[dict[str, Any] | 
         return None, Outcome(reason=NO_CONTEXT)
     if metadata is None:
         metadata = {}
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, MAPPING):
         return None, Outcome(reason=NOT_APPLICABLE)
     others = {
         key: value for key, value in metadata.items() if not (isinstance(key, str) and key.lower() == METADATA_KEY)

@@ -22,6 +22,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
     CHANNEL_ATTRIBUTE,
+    MAPPING,
     NO_CONTEXT,
     NO_FREE_SLOT,
     RESERVED_KEY,
@@ -57,15 +58,15 @@ _MAX_NESTED_BYTES: Final = 1_048_576
 
 def extract_lambda_record(record: Mapping[str, Any]) -> Context | None:
     """Context from a Lambda SNS event record (``record["Sns"]``), or None."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     sns = record.get("Sns")
-    return extract_envelope(sns) if isinstance(sns, Mapping) else None
+    return extract_envelope(sns) if isinstance(sns, MAPPING) else None
 
 
 def extract_envelope(envelope: Mapping[str, Any]) -> Context | None:
     """Context from a parsed SNS notification (the JSON body SNS→SQS delivers), or None."""
-    if not isinstance(envelope, Mapping):
+    if not isinstance(envelope, MAPPING):
         return None
     found = extract_attributes(envelope.get("MessageAttributes"))
     if found is None:
@@ -87,7 +88,7 @@ def _from_message(message: object) -> Context | None:
         return None
     from otel_serverless.propagation import eventbridge
 
-    return eventbridge.extract_event(parsed) if isinstance(parsed, Mapping) else None
+    return eventbridge.extract_event(parsed) if isinstance(parsed, MAPPING) else None
 
 
 # -- producer -------------------------------------------------------------------------
@@ -97,7 +98,7 @@ def message_size(entry: Mapping[str, Any]) -> int:
     """Bytes SNS counts for one message: message, subject and every attribute."""
     size = text_size(entry.get("Message")) + text_size(entry.get("Subject"))
     attributes = entry.get("MessageAttributes")
-    if isinstance(attributes, Mapping):
+    if isinstance(attributes, MAPPING):
         size += sum(attribute_size(str(name), value) for name, value in attributes.items())
     return size
 
@@ -109,7 +110,7 @@ def inject_entry(
     if not fields:
         return entry, Outcome(reason=NO_CONTEXT)
     attributes = entry.get("MessageAttributes") or {}
-    if not isinstance(attributes, Mapping) or (RESERVED_KEY not in attributes and len(attributes) >= MAX_ATTRIBUTES):
+    if not isinstance(attributes, MAPPING) or (RESERVED_KEY not in attributes and len(attributes) >= MAX_ATTRIBUTES):
         return entry, Outcome(reason=NO_FREE_SLOT)
     size = message_size(entry)
     limit = MAX_MESSAGE_BYTES if room is None else min(MAX_MESSAGE_BYTES, size + room)
@@ -122,11 +123,11 @@ def inject_entry(
 
 def inject_entries(entries: list[Mapping[str, Any]], fields: Fields) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """PublishBatch: every entry, keeping the whole batch within the message limit too."""
-    room = MAX_MESSAGE_BYTES - sum(message_size(entry) for entry in entries if isinstance(entry, Mapping))
+    room = MAX_MESSAGE_BYTES - sum(message_size(entry) for entry in entries if isinstance(entry, MAPPING))
     new_entries: list[Mapping[str, Any]] = []
     outcomes: list[Outcome] = []
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MAPPING):
             new_entries.append(entry)
             outcomes.append(Outcome(reason=NO_FREE_SLOT))
             continue

@@ -24,6 +24,7 @@ from otel_serverless.propagation import xray
 from otel_serverless.propagation._carrier import (
     CHANNEL_ATTRIBUTE,
     CHANNEL_AWS_TRACE_HEADER,
+    MAPPING,
     NO_CONTEXT,
     NO_FREE_SLOT,
     RESERVED_KEY,
@@ -61,7 +62,7 @@ MAX_ENVELOPE_BYTES: Final = 1_048_576
 
 def extract_lambda_record(record: Mapping[str, Any]) -> Context | None:
     """Context from a Lambda SQS event record, or None."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, MAPPING):
         return None
     return _extract(record.get("messageAttributes"), record.get("body"), record.get("attributes"))
 
@@ -72,7 +73,7 @@ def extract_message(message: Mapping[str, Any]) -> Context | None:
     Ask for ``MessageAttributeNames=["All"]`` (and ``MessageSystemAttributeNames=["AWSTraceHeader"]``)
     so that the attributes are there to read.
     """
-    if not isinstance(message, Mapping):
+    if not isinstance(message, MAPPING):
         return None
     return _extract(message.get("MessageAttributes"), message.get("Body"), message.get("Attributes"))
 
@@ -81,7 +82,7 @@ def _extract(attributes: object, body: object, system: object) -> Context | None
     found = extract_attributes(attributes)
     if found is None:
         found = _from_body(body)
-    if found is None and isinstance(system, Mapping):
+    if found is None and isinstance(system, MAPPING):
         found = xray.extract_header(system.get(xray.SQS_SYSTEM_ATTRIBUTE))
     return found
 
@@ -97,7 +98,7 @@ def _from_body(body: object) -> Context | None:  # noqa: PLR0911  # one exit per
         parsed = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(parsed, Mapping):
+    if not isinstance(parsed, MAPPING):
         return None
     if is_sns and parsed.get("Type") == "Notification":
         from otel_serverless.propagation import sns
@@ -118,7 +119,7 @@ def message_size(entry: Mapping[str, Any]) -> int:
     size = text_size(entry.get("MessageBody"))
     for group in ("MessageAttributes", "MessageSystemAttributes"):
         attributes = entry.get(group)
-        if isinstance(attributes, Mapping):
+        if isinstance(attributes, MAPPING):
             size += sum(attribute_size(str(name), value) for name, value in attributes.items())
     return size
 
@@ -138,7 +139,7 @@ def inject_entry(
     if not fields and not xray_header:
         return entry, Outcome(reason=NO_CONTEXT)
     attributes = entry.get("MessageAttributes") or {}
-    if not isinstance(attributes, Mapping):
+    if not isinstance(attributes, MAPPING):
         return entry, Outcome(reason=NO_FREE_SLOT)
     size = message_size(entry)
     limit = max_bytes if room is None else min(max_bytes, size + room)
@@ -151,7 +152,7 @@ def inject_entry(
             return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, Outcome(CHANNEL_ATTRIBUTE)
         reason = SIZE_LIMIT
     system = entry.get("MessageSystemAttributes") or {}
-    if xray_header and isinstance(system, Mapping) and xray.SQS_SYSTEM_ATTRIBUTE not in system:
+    if xray_header and isinstance(system, MAPPING) and xray.SQS_SYSTEM_ATTRIBUTE not in system:
         header = string_attribute(xray_header)
         if size + attribute_size(xray.SQS_SYSTEM_ATTRIBUTE, header) <= limit:
             new_system = {**system, xray.SQS_SYSTEM_ATTRIBUTE: header}
@@ -168,11 +169,11 @@ def inject_entries(
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """SendMessageBatch: every entry, keeping the whole batch within *max_bytes* as well."""
-    room = max_bytes - sum(message_size(entry) for entry in entries if isinstance(entry, Mapping))
+    room = max_bytes - sum(message_size(entry) for entry in entries if isinstance(entry, MAPPING))
     new_entries: list[Mapping[str, Any]] = []
     outcomes: list[Outcome] = []
     for entry in entries:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, MAPPING):
             new_entries.append(entry)
             outcomes.append(Outcome(reason=NO_FREE_SLOT))
             continue

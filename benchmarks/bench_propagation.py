@@ -1,0 +1,191 @@
+"""Propagation cost per carrier: our inject + extract vs OTel's W3C propagator on a plain dict.
+
+For every carrier, each round takes the same fresh span contexts and times, for
+"ours", the producer setter (global propagator → one slot in the AWS shape) plus
+the consumer getter on the shape Lambda delivers, and for the "peer",
+``TraceContextTextMapPropagator().inject`` into a plain dict plus ``extract``.
+Rounds alternate ours/peer with the same iteration counts; the median round is
+reported in microseconds per inject+extract. What AWS does in between (turning
+a request into the Lambda event: base64, attribute renaming) is not timed.
+
+The global propagator is set to W3C Trace Context alone while measuring, so
+both sides encode the same format and the ratio is the cost of the carrier.
+Not a test: no timing is asserted anywhere. Run directly:
+``python benchmarks/bench_propagation.py [--smoke]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from otel_serverless.propagation import (
+    _carrier,
+    dynamodb,
+    eventbridge,
+    kinesis,
+    lambda_invoke,
+    s3,
+    sns,
+    sqs,
+    stepfunctions,
+)
+
+# One carrier: inject(ctx) -> the shape the consumer sees (untimed transport applied by `deliver`), extract(shape).
+Inject = Callable[[Context], Any]
+Deliver = Callable[[Any], Any]
+Extract = Callable[[Any], Any]
+
+
+def _sqs_inject(ctx: Context) -> Any:
+    entry = {"MessageBody": "order", "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "a"}}}
+    return sqs.inject_entry(entry, _carrier.inject_fields(ctx), None)[0]
+
+
+def _sqs_deliver(entry: Any) -> Any:
+    return {
+        "body": entry["MessageBody"],
+        "attributes": {},
+        "messageAttributes": {
+            name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
+            for name, value in entry["MessageAttributes"].items()
+        },
+    }
+
+
+def _sns_inject(ctx: Context) -> Any:
+    return sns.inject_entry({"Message": "order"}, _carrier.inject_fields(ctx))[0]
+
+
+def _sns_deliver(entry: Any) -> Any:
+    attributes = {name: {"Type": "String", "Value": v["StringValue"]} for name, v in entry["MessageAttributes"].items()}
+    return {"Sns": {"Message": entry["Message"], "MessageAttributes": attributes}}
+
+
+def _events_inject(ctx: Context) -> Any:
+    entry = {"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"order": 1}'}
+    return eventbridge.inject_entry(entry, _carrier.inject_fields(ctx), None)[0]
+
+
+def _kinesis_inject(ctx: Context) -> Any:
+    return kinesis.inject_record({"Data": b'{"order": 1}', "PartitionKey": "k"}, _carrier.inject_fields(ctx))[0]
+
+
+def _sfn_inject(ctx: Context) -> Any:
+    return stepfunctions.inject_input({"input": '{"order": 1}'}, _carrier.inject_fields(ctx))[0]
+
+
+def _lambda_inject(ctx: Context) -> Any:
+    return lambda_invoke.inject_client_context(None, _carrier.inject_fields(ctx))[0]
+
+
+def _lambda_deliver(encoded: Any) -> Any:
+    document = json.loads(base64.b64decode(encoded))
+    return SimpleNamespace(custom=document["custom"], env=None, client=None)
+
+
+def _s3_inject(ctx: Context) -> Any:
+    return s3.inject_metadata({"owner": "a"}, _carrier.inject_fields(ctx))[0]
+
+
+def _dynamodb_inject(ctx: Context) -> Any:
+    return dynamodb.inject_item({"pk": {"S": "a"}}, _carrier.inject_fields(ctx))[0]
+
+
+CARRIERS: dict[str, tuple[Inject, Deliver, Extract]] = {
+    "sqs": (_sqs_inject, _sqs_deliver, sqs.extract_lambda_record),
+    "sns": (_sns_inject, _sns_deliver, sns.extract_lambda_record),
+    "eventbridge": (_events_inject, lambda e: {"detail": json.loads(e["Detail"])}, eventbridge.extract_event),
+    "kinesis": (
+        _kinesis_inject,
+        lambda r: {"kinesis": {"data": base64.b64encode(r["Data"]).decode()}},
+        kinesis.extract_record,
+    ),
+    "stepfunctions": (_sfn_inject, lambda p: json.loads(p["input"]), stepfunctions.extract_input),
+    "lambda_invoke": (_lambda_inject, _lambda_deliver, lambda_invoke.extract_client_context),
+    "s3": (_s3_inject, lambda m: m, s3.extract_metadata),
+    "dynamodb": (_dynamodb_inject, lambda i: {"dynamodb": {"NewImage": i}}, dynamodb.extract_stream_record),
+}
+
+
+def _contexts(count: int) -> list[Context]:
+    rng = random.Random(7)  # noqa: S311  # reproducible ids for a benchmark, not secrets
+    contexts = []
+    for _ in range(count):
+        span_context = trace.SpanContext(
+            rng.getrandbits(128) | 1, rng.getrandbits(64) | 1, is_remote=False, trace_flags=trace.TraceFlags(1)
+        )
+        contexts.append(trace.set_span_in_context(trace.NonRecordingSpan(span_context), Context()))
+    return contexts
+
+
+def _ours(carrier: tuple[Inject, Deliver, Extract], contexts: list[Context]) -> float:
+    inject, deliver, extract = carrier
+    start = time.perf_counter()
+    shapes = [inject(ctx) for ctx in contexts]
+    injected = time.perf_counter() - start
+    delivered = [deliver(shape) for shape in shapes]  # AWS's part: not timed
+    start = time.perf_counter()
+    for event in delivered:
+        if extract(event) is None:
+            raise AssertionError("extraction failed during the benchmark")
+    return injected + time.perf_counter() - start
+
+
+def _peer(propagator: TraceContextTextMapPropagator, contexts: list[Context]) -> float:
+    start = time.perf_counter()
+    carriers = []
+    for ctx in contexts:
+        carrier: dict[str, str] = {}
+        propagator.inject(carrier, context=ctx)
+        carriers.append(carrier)
+    for carrier in carriers:
+        propagator.extract(carrier)
+    return time.perf_counter() - start
+
+
+def run(smoke: bool) -> dict[str, dict[str, Any]]:
+    """µs per inject+extract for each carrier, ours vs the W3C propagator on a plain dict."""
+    iterations, rounds = (50, 3) if smoke else (2000, 15)
+    contexts = _contexts(iterations)
+    peer = TraceContextTextMapPropagator()
+    previous = propagate.get_global_textmap()
+    propagate.set_global_textmap(TraceContextTextMapPropagator())
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for name, carrier in CARRIERS.items():
+            _ours(carrier, contexts[:10])  # warm up both paths
+            _peer(peer, contexts[:10])
+            ours_times, peer_times = [], []
+            for _ in range(rounds):
+                ours_times.append(_ours(carrier, contexts))
+                peer_times.append(_peer(peer, contexts))
+            ours_us = statistics.median(ours_times) / iterations * 1e6
+            peer_us = statistics.median(peer_times) / iterations * 1e6
+            results[name] = {
+                "ours": round(ours_us, 3),
+                "peer": round(peer_us, 3),
+                "unit": "us",
+                "ratio": round(ours_us / peer_us, 3),
+            }
+    finally:
+        propagate.set_global_textmap(previous)
+    return results
+
+
+if __name__ == "__main__":
+    measured = run(smoke="--smoke" in sys.argv)
+    print(f"{'carrier':<14} {'ours µs':>9} {'peer µs':>9} {'ratio':>7}")
+    for carrier_name, row in measured.items():
+        print(f"{carrier_name:<14} {row['ours']:>9.2f} {row['peer']:>9.2f} {row['ratio']:>7.2f}")
