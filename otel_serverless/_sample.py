@@ -11,7 +11,7 @@ import os
 import time
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -21,7 +21,8 @@ from otel_serverless.export import _pipeline
 
 def run() -> int:
     memory = InMemorySpanExporter()
-    exporters = None if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else []
+    # With an endpoint set, the standard exporters too; without, only the tree below.
+    exporters: list[SpanExporter] | None = None if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else []
     telemetry = _pipeline.configure(
         service_name=os.environ.get("OTEL_SERVICE_NAME") or "otel-serverless-sample",
         exporters=exporters,

@@ -58,12 +58,13 @@ def render(spans: Iterable[ReadableSpan]) -> str:
     for trace_id, trace_roots in roots.items():
         lines.append(f"trace {trace_id:032x}")
         for index, root in enumerate(trace_roots):
-            _walk(root, children, by_id, "", index == len(trace_roots) - 1, lines)
+            _walk(root, children=children, by_id=by_id, prefix="", last=index == len(trace_roots) - 1, lines=lines)
     return "\n".join(lines)
 
 
 def _walk(
     span: ReadableSpan,
+    *,
     children: dict[int, list[ReadableSpan]],
     by_id: dict[int, ReadableSpan],
     prefix: str,
@@ -81,4 +82,4 @@ def _walk(
             lines.append(f"{inner}↳ follows {_service(target)}: {target.name}")
     kids: Sequence[ReadableSpan] = children.get(span.context.span_id, []) if span.context else []
     for index, child in enumerate(kids):
-        _walk(child, children, by_id, inner, index == len(kids) - 1, lines)
+        _walk(child, children=children, by_id=by_id, prefix=inner, last=index == len(kids) - 1, lines=lines)

@@ -21,7 +21,11 @@ def test_explicit_argument_wins_over_the_environment() -> None:
         (lambda e: _settings.read_int("X_BAD", 5, minimum=1, maximum=10, environ=e), "11", 5),
         (lambda e: _settings.read_float("X_BAD", 0.5, minimum=0, maximum=1, environ=e), "nan", 0.5),
         (lambda e: _settings.read_bool("X_BAD", False, environ=e), "maybe", False),
-        (lambda e: _settings.read_choice("X_BAD", ("grpc", "http/protobuf"), "grpc", environ=e), "carrier-pigeon", "grpc"),
+        (
+            lambda e: _settings.read_choice("X_BAD", ("grpc", "http/protobuf"), "grpc", environ=e),
+            "carrier-pigeon",
+            "grpc",
+        ),
         (lambda e: _settings.read_patterns("X_BAD", (), environ=e), "([unclosed", ()),
     ],
 )
@@ -47,7 +51,8 @@ def test_values_are_parsed_leniently_where_the_meaning_is_clear() -> None:
     assert _settings.read_bool("B", False, environ={"B": " TRUE "}) is True
     assert _settings.read_bool("B", True, environ={"B": "off"}) is False
     assert _settings.read_list("L", (), environ={"L": "a, b,,c "}) == ("a", "b", "c")
-    assert _settings.read_choice("C", ("grpc", "http/protobuf"), "grpc", environ={"C": "HTTP/PROTOBUF"}) == "http/protobuf"
+    choices = ("grpc", "http/protobuf")
+    assert _settings.read_choice("C", choices, "grpc", environ={"C": "HTTP/PROTOBUF"}) == "http/protobuf"
     (pattern,) = _settings.read_patterns("P", environ={"P": "^x-api-.*$"})
     assert pattern.match("X-API-Key")
 
