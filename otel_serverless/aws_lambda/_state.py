@@ -146,6 +146,48 @@ def seen_sequences(keys: list[str]) -> list[int]:
 
 
 # -- the in-flight marker ----------------------------------------------------------------
+# One file, kept open, rewritten in place with a fixed-size record: a warm invocation
+# costs two small pwrite calls, no create/unlink (slow on some file systems).
+
+_RECORD_BYTES: Final = 384
+_IDLE: Final = b'{"idle":true}'
+
+
+class _Marker:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.path: Path | None = None
+        self.fd: int | None = None
+        self.disabled = False
+
+    def _open(self) -> int | None:
+        # The settings are read once per process (tests: once per reset_for_tests).
+        if self.fd is None and not self.disabled:
+            path = _marker_path()
+            if path is None:
+                self.disabled = True
+                return None
+            self.path = path
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self.fd
+
+    def write(self, payload: bytes) -> None:
+        # A read-only or full /tmp: kill detection is best effort.
+        with self.lock, guard("state.marker"), contextlib.suppress(OSError):
+            fd = self._open()
+            if fd is not None:
+                os.pwrite(fd, payload[:_RECORD_BYTES].ljust(_RECORD_BYTES), 0)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+        self.fd = None
+        self.path = None
+        self.disabled = False
+
+
+_marker = _Marker()
 
 
 def _marker_path() -> Path | None:
@@ -156,12 +198,8 @@ def _marker_path() -> Path | None:
 
 
 def _write_marker(request_id: str, deadline_epoch_ms: float | None, *, timed_out: bool = False) -> None:
-    path = _marker_path()
-    if path is None:
-        return
-    # A read-only or full /tmp: kill detection is best effort.
-    with guard("state.marker"), contextlib.suppress(OSError):
-        path.write_text(json.dumps({"id": request_id[:128], "deadline": deadline_epoch_ms, "timeout": timed_out}))
+    record = {"id": request_id[:128], "deadline": deadline_epoch_ms, "timeout": timed_out}
+    _marker.write(json.dumps(record).encode())
 
 
 def note_timeout(request_id: str, deadline_epoch_ms: float | None) -> None:
@@ -170,13 +208,8 @@ def note_timeout(request_id: str, deadline_epoch_ms: float | None) -> None:
 
 
 def end(request_id: str) -> None:
-    """The invocation finished normally: no marker may survive it."""
-    path = _marker_path()
-    if path is None:
-        return
-    # Already gone (or never written): nothing to report next time either way.
-    with contextlib.suppress(OSError):
-        path.unlink()
+    """The invocation finished normally: the marker says so."""
+    _marker.write(_IDLE)
 
 
 def _read_marker() -> Killed | None:
@@ -186,10 +219,10 @@ def _read_marker() -> Killed | None:
     try:
         if path.stat().st_size > _MAX_MARKER_BYTES:
             return None
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes().strip() or b"{}")
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or "id" not in data:
         return None
     request_id = data.get("id") if isinstance(data.get("id"), str) else None
     # Only the watchdog knows a timeout for sure: the next invocation may come long
@@ -203,3 +236,4 @@ def reset_for_tests() -> None:
         _env.invocations = 0
         _env.requests.clear()
         _env.sequences.clear()
+    _marker.close()

@@ -43,6 +43,8 @@ class Watchdog:
         self._tokens = itertools.count(1)
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        #: The deadline the thread sleeps until (inf: nothing armed), to skip needless wake-ups.
+        self._sleeping_until = float("inf")
 
     def arm(self, deadline: float, callback: Callable[[], None]) -> int:
         """Call *callback* on the watchdog thread at ``time.monotonic() >= deadline``."""
@@ -50,7 +52,10 @@ class Watchdog:
             token = next(self._tokens)
             self._armed[token] = (deadline, callback)
             self._ensure_thread()
-            self._condition.notify()
+            # A warm invocation arms a later deadline than the one the thread sleeps
+            # until: it will see this one when it wakes, no context switch needed now.
+            if deadline < self._sleeping_until:
+                self._condition.notify()
         return token
 
     def disarm(self, token: int) -> None:
@@ -62,6 +67,7 @@ class Watchdog:
             self._pid = os.getpid()
             self._thread = None
         if self._thread is None or not self._thread.is_alive():
+            self._sleeping_until = float("-inf")  # not sleeping yet: the first arm must notify
             self._thread = threading.Thread(target=self._run, name="otel-serverless-watchdog", daemon=True)
             self._thread.start()
 
@@ -69,12 +75,15 @@ class Watchdog:
         while True:
             with self._condition:
                 while not self._armed:
+                    self._sleeping_until = float("inf")
                     self._condition.wait()
                 token, (deadline, callback) = min(self._armed.items(), key=lambda item: item[1][0])
                 left = deadline - time.monotonic()
                 if left > 0:
+                    self._sleeping_until = deadline
                     self._condition.wait(left)
                     continue
+                self._sleeping_until = float("-inf")
                 del self._armed[token]
             with guard("watchdog"):
                 callback()

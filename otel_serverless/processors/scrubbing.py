@@ -65,6 +65,9 @@ class Scrubber:
             rf"""(?P<name>[\w.-]*(?:{word})[\w.-]*)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>(?:(?:Bearer|Basic|Digest|Token)\s+)?[^"'&\s,;}}]+)""",
             re.IGNORECASE,
         )
+        self._hint = re.compile(rf"{word}|bearer\s|basic\s", re.IGNORECASE)
+        #: Attribute keys come from a small set: remember each verdict (bounded).
+        self._verdicts: dict[str, bool] = {}
         self._scheme = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 
     @classmethod
@@ -75,12 +78,15 @@ class Scrubber:
         return bool(self._key.search(key))
 
     def secret_attribute(self, key: str) -> bool:
-        if key in SAFE_KEYS:
-            return False
-        return any(self.secret_key(part) for part in key.split("."))
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = key not in SAFE_KEYS and any(self.secret_key(part) for part in key.split("."))
+            if len(self._verdicts) < 4096:
+                self._verdicts[key] = verdict
+        return verdict
 
     def text(self, value: str) -> str:
-        if "=" not in value and ":" not in value and " " not in value:
+        if ("=" not in value and ":" not in value and " " not in value) or not self._hint.search(value):
             return value
         scrubbed = self._pair.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", value)
         return self._scheme.sub(lambda m: f"{m['scheme']} {REDACTED}", scrubbed)
