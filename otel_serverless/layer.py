@@ -99,6 +99,7 @@ def _pip_install(site: Path, python: str, arch: str) -> None:
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",
+        "--no-warn-conflicts",  # the target directory is checked against this environment otherwise
         "--target",
         str(site),
         "--platform",
@@ -185,7 +186,7 @@ def _drop_runtime_provided(site: Path) -> None:
         elif path.is_file():
             path.unlink()
     for info in site.glob("*.dist-info"):
-        project = info.name.rsplit("-", 1)[0]
+        project = info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
         if _normalise(project) in RUNTIME_PROVIDED:
             shutil.rmtree(info)
     bin_dir = site / "bin"

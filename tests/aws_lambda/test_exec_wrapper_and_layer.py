@@ -165,3 +165,20 @@ def test_layer_arguments_are_checked(tmp_path: Path) -> None:
     other = "arm64" if os.uname().machine not in ("aarch64", "arm64") else "x86_64"
     with pytest.raises(ValueError, match="this machine"):
         build_layer("3.12", other, tmp_path / "x.zip", from_environment=True)
+
+
+def test_runtime_provided_distributions_are_dropped(tmp_path: Path) -> None:
+    from otel_serverless.layer import _drop_runtime_provided
+
+    site = tmp_path / "python"
+    for name in (
+        "urllib3",
+        "urllib3-2.8.0.dist-info",
+        "botocore",
+        "botocore-1.34.0.dist-info",
+        "grpc",
+        "grpcio-1.0.dist-info",
+    ):
+        (site / name).mkdir(parents=True)
+    _drop_runtime_provided(site)
+    assert sorted(path.name for path in site.iterdir()) == ["grpc", "grpcio-1.0.dist-info"]
