@@ -3,7 +3,11 @@
 A Lambda execution environment runs one process that handles invocations one at
 a time; everything here lives as long as that process. What can be known, and how:
 
-* **Cold start**: the first invocation this process handles. The init type comes
+* **Cold start**: the first invocation of an execution environment, identified by
+  ``context.log_stream_name`` (Lambda gives each environment its own log stream and
+  keeps it for the environment's life; without one, the process is the environment).
+  In Lambda that is the first invocation of the process; under a runtime that hosts
+  several environments in one process (``otel_serverless.local``) each gets its own. The init type comes
   from ``AWS_LAMBDA_INITIALIZATION_TYPE`` (``on-demand``, ``provisioned-concurrency``,
   ``snap-start``). Init duration (process start → first invocation) is reported for
   on-demand environments only: with provisioned concurrency the process was started
@@ -73,6 +77,7 @@ class _Environment:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.invocations = 0
+        self.environments: OrderedDict[str, int] = OrderedDict()
         self.requests: OrderedDict[str, int] = OrderedDict()
         self.sequences: OrderedDict[str, int] = OrderedDict()
 
@@ -109,18 +114,23 @@ def process_start_ns() -> int | None:
         return None
 
 
-def begin(request_id: str, deadline_epoch_ms: float | None) -> ColdStart | None:
-    """Count an invocation; the cold-start facts if it is the first of this process."""
+def begin(request_id: str, deadline_epoch_ms: float | None, environment: str | None = None) -> ColdStart | None:
+    """Count an invocation; the cold-start facts if it is the first of its environment.
+
+    *environment* is the log stream name (None: the process is the environment).
+    """
     with _env.lock:
         _env.invocations += 1
-        first = _env.invocations == 1
+        first_of_process = _env.invocations == 1
+        first = _remember(_env.environments, environment or "") == 0
     if not first:
         _write_marker(request_id, deadline_epoch_ms)
         return None
-    previous = _read_marker()
+    # The marker and the process start speak for the process's first environment only.
+    previous = _read_marker() if first_of_process else None
     _write_marker(request_id, deadline_epoch_ms)
     kind = init_type()
-    start = process_start_ns() if kind == "on-demand" else None
+    start = process_start_ns() if kind == "on-demand" and first_of_process else None
     duration = None
     if start is not None:
         duration = max(0.0, (time.time_ns() - start) / 1e6)
@@ -234,6 +244,7 @@ def reset_for_tests() -> None:
     """Forget everything: the next invocation is a cold start again."""
     with _env.lock:
         _env.invocations = 0
+        _env.environments.clear()
         _env.requests.clear()
         _env.sequences.clear()
     _marker.close()

@@ -124,7 +124,9 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
         deadline_epoch_ms=deadline_epoch_ms,
         tracer=tracer,
     )
-    invocation.cold = _state.begin(request_id, deadline_epoch_ms)
+    invocation.cold = _state.begin(
+        request_id, deadline_epoch_ms, _lambda_context.text(lambda_context, "log_stream_name")
+    )
     invocation.request_seen = _state.seen_request(request_id)
     keyed = [record for record in trigger.records if record.sequence_key]
     if keyed:

@@ -53,6 +53,24 @@ def test_cold_start_then_warm(pipeline: Pipeline) -> None:
     assert init.end_time == first.start_time and init.start_time < init.end_time
 
 
+def test_each_execution_environment_has_its_own_cold_start(pipeline: Pipeline) -> None:
+    # One process hosting several environments (the local runtime does): told apart by log stream.
+    handler = traced_by(pipeline)
+    first, second, again = LambdaContext("a"), LambdaContext("b"), LambdaContext("c")
+    second.log_stream_name = "2024/01/01/[$LATEST]def"
+    for context in (first, second, again):
+        handler({}, context)
+    colds = {
+        span.attributes["faas.invocation_id"]: span.attributes["faas.coldstart"]
+        for span in pipeline.spans()
+        if "faas.invocation_id" in span.attributes
+    }
+    assert colds == {"a": True, "b": True, "c": False}
+    # Only the process's first environment can know its init duration.
+    (init,) = [s for s in pipeline.spans() if s.name == "init"]
+    assert init is not None
+
+
 @pytest.mark.parametrize("kind", ["provisioned-concurrency", "snap-start"])
 def test_init_types_are_told_apart(kind: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", kind)
