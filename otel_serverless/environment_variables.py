@@ -137,6 +137,18 @@ starts a new trace, an inbound ``traceparent`` is kept only as a link (marked
 are unaffected (their context comes from producers in your account). Default: ``true``.
 """
 
+OTEL_SERVERLESS_BATCH_PARENT = "OTEL_SERVERLESS_BATCH_PARENT"
+"""
+.. envvar:: OTEL_SERVERLESS_BATCH_PARENT
+
+How a batch invocation (SQS, Kinesis, DynamoDB Streams) joins its producers. It
+always links to every producer (FOLLOWS_FROM in Jaeger). ``same-trace``: when every
+record with a context comes from one trace — a batch of one, or one request fanned
+out — the invocation is also a child of the first record's producer, so the whole
+flow is one trace in Jaeger. ``never``: a batch invocation always starts a new trace.
+Default: ``same-trace``.
+"""
+
 OTEL_SERVERLESS_TIMEOUT_WATCHDOG = "OTEL_SERVERLESS_TIMEOUT_WATCHDOG"
 """
 .. envvar:: OTEL_SERVERLESS_TIMEOUT_WATCHDOG

@@ -175,13 +175,15 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
 def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
     """The context to start the span in, its links, and whether an inbound context was distrusted."""
     links: list[Link] = []
+    producers: list[Context] = []
     for record in trigger.records if trigger.batch else ():
         if record.parent is not None:
+            producers.append(record.parent)
             link_attributes = {attr.MESSAGING_MESSAGE_ID: record.message_id} if record.message_id else {}
             links.append(Link(trace.get_current_span(record.parent).get_span_context(), link_attributes))
         links.extend(record.links)
     links.extend(trigger.links)
-    parent = None if trigger.batch else trigger.parent
+    parent = _batch_parent(producers) if trigger.batch else trigger.parent
     untrusted = False
     if parent is not None and trigger.http and not _settings.read_bool(env.OTEL_SERVERLESS_TRUST_INBOUND, True):
         # A public endpoint: the caller may not choose our trace, nor hand us baggage.
@@ -190,6 +192,17 @@ def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
         untrusted = True
     # Never the ambient context: an invocation without a producer starts a new trace.
     return (parent if parent is not None else Context()), links, untrusted
+
+
+def _batch_parent(producers: list[Context]) -> Context | None:
+    """The first producer, when every producer of the batch is in one trace (and the setting allows)."""
+    if not producers or _settings.read_choice(env.OTEL_SERVERLESS_BATCH_PARENT, _BATCH_PARENT, "same-trace") == "never":
+        return None
+    trace_ids = {trace.get_current_span(context).get_span_context().trace_id for context in producers}
+    return producers[0] if len(trace_ids) == 1 else None
+
+
+_BATCH_PARENT: Final = ("same-trace", "never")
 
 
 def _init_span(tracer: Tracer, invocation: Invocation) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import baggage, trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode
 
 from otel_serverless.aws_lambda import traced, traced_records
 from tests.aws_lambda.conftest import LambdaContext, Pipeline, event, producer, traceparent
@@ -113,7 +113,12 @@ def batch_variants() -> dict[str, tuple[Any, int]]:
 def test_batch_links_every_producer_and_records_are_their_children(name: str, pipeline: Pipeline) -> None:
     payload, count = batch_variants()[name]
     span = run(pipeline, payload, records=True)
-    assert span.parent is None  # a batch starts its own trace
+    if count == 1:
+        # Every producer in one trace: the invocation joins it (and still links).
+        assert span.parent.span_id == PRODUCER.span_id
+        assert span.context.trace_id == PRODUCER.trace_id
+    else:
+        assert span.parent is None  # producers from several traces: a trace of its own
     producer_links = [link for link in span.links if link.context.trace_id in (PRODUCER.trace_id, OTHER.trace_id)]
     assert len(producer_links) == count
     assert all("messaging.message.id" in link.attributes for link in producer_links)
@@ -124,6 +129,26 @@ def test_batch_links_every_producer_and_records_are_their_children(name: str, pi
         assert record_span.parent.span_id in (PRODUCER.span_id, OTHER.span_id)
         assert record_span.context.trace_id == record_span.parent.trace_id
         assert [link.context.span_id for link in record_span.links][:1] == [span.context.span_id]
+
+
+def test_a_batch_from_one_trace_starts_its_own_when_batch_parent_is_never(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_BATCH_PARENT", "never")
+    payload, _ = batch_variants()["sns-raw"]
+    span = run(pipeline, payload, records=True)
+    assert span.parent is None
+    assert [link.context.span_id for link in span.links] == [PRODUCER.span_id]
+
+
+def test_a_batch_whose_producers_share_a_trace_joins_it(pipeline: Pipeline) -> None:
+    payload = event("sqsEvent")
+    same_trace = SpanContext(PRODUCER.trace_id, 0x1111111111111111, is_remote=True, trace_flags=PRODUCER.trace_flags)
+    sqs_with(payload["Records"][0], PRODUCER)
+    sqs_with(payload["Records"][1], same_trace)
+    span = run(pipeline, payload)
+    assert span.parent.span_id == PRODUCER.span_id
+    assert sorted(link.context.span_id for link in span.links) == sorted([PRODUCER.span_id, 0x1111111111111111])
 
 
 def test_mixed_valid_and_invalid_contexts_in_one_batch(pipeline: Pipeline) -> None:
