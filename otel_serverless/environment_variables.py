@@ -99,10 +99,11 @@ OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT = "OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT"
 """
 .. envvar:: OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT
 
-``true`` stores the trace context in items written by PutItem, BatchWriteItem
-(put requests) and TransactWriteItems (puts), as a String attribute ``_otel``,
-so that stream consumers get a parent, not only a link. Off by default: items
-are the user's data. UpdateItem and DeleteItem are never changed. Default: ``false``.
+``true`` stores the trace context in items written by PutItem, UpdateItem (one
+more ``SET`` action; the user's actions are kept), BatchWriteItem (put requests)
+and TransactWriteItems (puts and updates), as a String attribute ``_otel``, so
+that stream consumers get a parent, not only a link. Off by default: items are
+the user's data. DeleteItem is never changed. Default: ``false``.
 """
 
 OTEL_SERVERLESS_DYNAMODB_KEYS = "OTEL_SERVERLESS_DYNAMODB_KEYS"

@@ -81,6 +81,10 @@ class DynamoDbExtension(Extension):
             item, outcome = dynamodb.inject_item(params.get("Item"), fields)
             self.call.outcomes.append(outcome)
             return params if item is None else {**params, "Item": item}
+        if operation == "UpdateItem":
+            update, outcome = dynamodb.inject_update(params, fields)
+            self.call.outcomes.append(outcome)
+            return params if update is None else update
         if operation == "BatchWriteItem":
             return self._batch(params, fields)
         if operation == "TransactWriteItems":
@@ -114,11 +118,18 @@ class DynamoDbExtension(Extension):
         new_transact = []
         for entry in transact:
             put = entry.get("Put") if isinstance(entry, Mapping) else None
+            update = entry.get("Update") if isinstance(entry, Mapping) else None
             if isinstance(put, Mapping):
                 item, outcome = dynamodb.inject_item(put.get("Item"), fields)
                 self.call.outcomes.append(outcome)
                 if item is not None:
                     new_transact.append({**entry, "Put": {**put, "Item": item}})
+                    continue
+            elif isinstance(update, Mapping):
+                new_update, outcome = dynamodb.inject_update(update, fields)
+                self.call.outcomes.append(outcome)
+                if new_update is not None:
+                    new_transact.append({**entry, "Update": new_update})
                     continue
             new_transact.append(entry)
         return {**params, "TransactItems": new_transact}

@@ -14,13 +14,15 @@ or configured with ``OTEL_SERVERLESS_DYNAMODB_KEYS``.
 Opt-in (``OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT=true``): the context is also
 stored in written items under :data:`RESERVED_KEY` (a String attribute), within
 the 400 KB item limit, and :func:`extract_stream_record` reads it from
-``NewImage``.
+``NewImage``. UpdateItem gets one more ``SET`` action for that attribute
+(:func:`inject_update`); the user's own actions are kept as they are.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import threading
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -50,6 +52,7 @@ __all__ = [
     "correlation_key_for_record",
     "extract_stream_record",
     "inject_item",
+    "inject_update",
     "key_of",
     "learn_key",
     "table_name",
@@ -199,6 +202,47 @@ def inject_item(item: object, fields: Fields) -> tuple[dict[str, Any] | None, Ou
     if item_size(new) > MAX_ITEM_BYTES:
         return None, Outcome(reason=SIZE_LIMIT)
     return new, Outcome(CHANNEL_ITEM)
+
+
+# Placeholders for our one SET action; a request already using them is left alone.
+_NAME: Final = "#otel_serverless_ctx"
+_VALUE: Final = ":otel_serverless_ctx"
+# SET is a DynamoDB reserved word: it can only be the clause keyword, never a bare name.
+_SET_CLAUSE: Final = re.compile(r"\bSET\b", re.IGNORECASE)
+
+
+def inject_update(update: object, fields: Fields) -> tuple[dict[str, Any] | None, Outcome]:
+    """A copy of an UpdateItem request (or a transaction's ``Update``) that also sets
+    :data:`RESERVED_KEY` to the context, or (None, why not)."""
+    if not fields:
+        return None, Outcome(reason=NO_CONTEXT)
+    if not isinstance(update, MAPPING):
+        return None, Outcome(reason=NOT_APPLICABLE)
+    value = {"S": encode(fields)}
+    legacy = update.get("AttributeUpdates")
+    expression = update.get("UpdateExpression")
+    if isinstance(legacy, MAPPING) and expression is None:
+        return {**update, "AttributeUpdates": {**legacy, RESERVED_KEY: {"Value": value, "Action": "PUT"}}}, Outcome(
+            CHANNEL_ITEM
+        )
+    if not isinstance(expression, str):
+        return None, Outcome(reason=NOT_APPLICABLE)
+    names = update.get("ExpressionAttributeNames") or {}
+    values = update.get("ExpressionAttributeValues") or {}
+    if not isinstance(names, MAPPING) or not isinstance(values, MAPPING) or _NAME in names or _VALUE in values:
+        return None, Outcome(reason=NOT_APPLICABLE)
+    action = f"{_NAME} = {_VALUE}"
+    match = _SET_CLAUSE.search(expression)
+    if match is None:
+        new_expression = f"{expression} SET {action}"
+    else:
+        new_expression = f"{expression[: match.end()]} {action},{expression[match.end() :]}"
+    return {
+        **update,
+        "UpdateExpression": new_expression,
+        "ExpressionAttributeNames": {**names, _NAME: RESERVED_KEY},
+        "ExpressionAttributeValues": {**values, _VALUE: value},
+    }, Outcome(CHANNEL_ITEM)
 
 
 def parse_key_schema(raw: str) -> dict[str, tuple[str, ...]]:

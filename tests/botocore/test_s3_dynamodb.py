@@ -186,3 +186,57 @@ def test_opt_in_item_context_and_learnt_keys(
         assert dynamodb.correlation_key_for_record(record) in span.attributes[attr.CORRELATION_IDS]
     stored = resource_table.get_item(Key={"pk": "user#2", "sk": 2})["Item"]
     assert stored["note"] == "via the resource API" and RESERVED_KEY in stored
+
+
+def test_opt_in_item_context_on_updates_keeps_the_users_actions(
+    instrumented: None, spans: object, parent: Span, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT", "true")
+    stream_arn = table()
+    client = boto3.client("dynamodb")
+    key = {"pk": {"S": "post#1"}, "sk": {"N": "1"}}
+    request = {
+        "TableName": "orders",
+        "Key": key,
+        "UpdateExpression": "SET #w = :w REMOVE draft",
+        "ExpressionAttributeNames": {"#w": "words"},
+        "ExpressionAttributeValues": {":w": {"N": "42"}},
+    }
+    original = copy.deepcopy(request)
+    client.update_item(**request)
+    assert request == original  # the caller's request is not touched
+    client.update_item(
+        TableName="orders", Key=key, UpdateExpression="ADD visits :one", ExpressionAttributeValues={":one": {"N": "1"}}
+    )
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "orders",
+                    "Key": key,
+                    "UpdateExpression": "SET likes = :l",
+                    "ExpressionAttributeValues": {":l": {"N": "7"}},
+                }
+            }
+        ]
+    )
+    updates = [s for s in producer_spans(spans) if s.attributes["rpc.method"] in ("UpdateItem", "TransactWriteItems")]
+    records = [r for r in stream_records(stream_arn) if r["dynamodb"]["Keys"]["pk"] == {"S": "post#1"}]
+    # moto streams an extra key-only INSERT when an UpdateItem creates the item; AWS streams one.
+    records = [r for r in records if set(r["dynamodb"].get("NewImage", {})) != {"pk", "sk"}]
+    assert len(records) == 3, [(r["eventName"], sorted(r["dynamodb"].get("NewImage", {}))) for r in records]
+    for record, span in zip(records, updates, strict=True):
+        assert span_id(dynamodb.extract_stream_record(record)) == span.context.span_id
+    stored = client.get_item(TableName="orders", Key=key)["Item"]
+    assert stored["words"] == {"N": "42"} and stored["visits"] == {"N": "1"} and stored["likes"] == {"N": "7"}
+    assert RESERVED_KEY in stored
+
+
+def test_an_update_already_using_our_placeholder_is_left_alone() -> None:
+    update = {
+        "UpdateExpression": "SET #otel_serverless_ctx = :v",
+        "ExpressionAttributeNames": {"#otel_serverless_ctx": "mine"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}},
+    }
+    new, outcome = dynamodb.inject_update(update, {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})
+    assert new is None and outcome.reason
