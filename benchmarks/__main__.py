@@ -20,7 +20,7 @@ from typing import Any
 
 from benchmarks import MODULES
 from benchmarks._loopback import ROOT
-from benchmarks._report import Result, machine, table, unavailable
+from benchmarks._report import Result, machine, meets, result, table, unavailable
 
 #: The ids each of our modules reports, for --only; other modules run unless --only excludes all ids.
 KNOWN_IDS = {
@@ -49,6 +49,36 @@ def _run_module(module: str, smoke: bool) -> dict[str, Result]:
     return found
 
 
+def _normalise(module: str, found: dict[str, Result]) -> dict[str, Result]:
+    """Give other modules' entries the fields of ours; G4 arrives per carrier and gets a summary row."""
+    if module == "bench_propagation" and "G4" not in found:
+        found = {f"G4-{carrier}": {"what": f"  inject + extract, {carrier}", **item} for carrier, item in found.items()}
+        ratios = {key: item["ratio"] for key, item in found.items() if isinstance(item.get("ratio"), int | float)}
+        if ratios:
+            worst = max(ratios, key=lambda key: ratios[key])
+            found = {
+                "G4": result(
+                    "inject + extract per carrier (worst carrier)",
+                    found[worst]["ours"],
+                    found[worst]["peer"],
+                    found[worst].get("unit", "µs"),
+                    "<= 1.0",
+                    note=f"worst: {worst[3:]}",
+                ),
+                **found,
+            }
+        for item in found.values():
+            item.setdefault("target", "<= 1.0")
+    for key, item in found.items():
+        item.setdefault("what", key)
+        item.setdefault("note", "")
+        item.setdefault("target", None)
+        if "pass" not in item:
+            ratio = item.get("ratio")
+            item["pass"] = meets(ratio, item["target"]) if item["target"] and isinstance(ratio, int | float) else None
+    return found
+
+
 def run(smoke: bool, only: set[str] | None, log: Any = sys.stderr) -> dict[str, Result]:
     results: dict[str, Result] = {}
     for module in MODULES:
@@ -56,7 +86,7 @@ def run(smoke: bool, only: set[str] | None, log: Any = sys.stderr) -> dict[str, 
             continue
         started = time.monotonic()
         print(f"running {module}…", file=log, flush=True)
-        for key, item in _run_module(module, smoke).items():
+        for key, item in _normalise(module, _run_module(module, smoke)).items():
             # Our figures keep their ids; another module's figure for the same id is kept beside it.
             results[key if key not in results else f"{key} ({module})"] = item
         print(f"  done in {time.monotonic() - started:.1f} s", file=log, flush=True)
@@ -74,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = {item.strip().upper() for item in args.only.split(",")} if args.only else None
     results = run(args.smoke, only)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     where = machine()
     print(f"\nMachine: {where}{'  (smoke run: figures mean nothing)' if args.smoke else ''}\n")
     print(table(results, markdown=args.markdown))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -88,14 +88,14 @@ def table(results: Mapping[str, Result], *, markdown: bool = False) -> str:
     for key, item in results.items():
         verdict = {True: "pass", False: "FAIL", None: "n/a"}[item.get("pass")]
         ratio = "—" if item.get("ratio") is None else f"{item['ratio']:.3f}×"
-        target = item["target"].replace("<=", "≤").replace(">=", "≥") + "×"
+        target = (item.get("target") or "—").replace("<=", "≤").replace(">=", "≥") + ("×" if item.get("target") else "")
         rows.append(
             (
                 key,
-                item["what"],
-                _figure(item["ours"]),
-                _figure(item["peer"]),
-                item["unit"],
+                str(item.get("what", key)),
+                _figure(item.get("ours")),
+                _figure(item.get("peer")),
+                str(item.get("unit", "")),
                 ratio,
                 target,
                 verdict if not item.get("note") else f"{verdict} ({item['note']})",
