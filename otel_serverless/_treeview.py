@@ -10,16 +10,22 @@ from opentelemetry.trace import StatusCode
 
 from otel_serverless import attributes as attr
 
-# Marks a reader looks for first, in the order they are shown.
-_MARKS: tuple[tuple[str, str], ...] = (
-    ("faas.coldstart", "cold start"),
-    (attr.PREFIX + "retry", "retry"),
-    (attr.PREFIX + "timeout", "timeout"),
-)
+#: Marks as the tree and the demo's check name them, from what the span carries.
+MARKS = ("cold start", "retry", "timeout", "memory", "error")
 
 
-def _marks(span: ReadableSpan) -> list[str]:
-    found = [label for key, label in _MARKS if (span.attributes or {}).get(key) is True]
+def marks(span: ReadableSpan) -> list[str]:
+    """The serverless facts a reader looks for first, in :data:`MARKS` order."""
+    values = span.attributes or {}
+    found = []
+    if values.get(attr.FAAS_COLDSTART) is True:
+        found.append("cold start")
+    if values.get(attr.RETRY) is True:
+        found.append("retry")
+    if values.get(attr.TIMEOUT) is True:
+        found.append("timeout")
+    if any(event.name == attr.MEMORY_NEAR_LIMIT_EVENT for event in span.events):
+        found.append("memory")
     if span.status.status_code is StatusCode.ERROR:
         found.append("error")
     return found
@@ -72,8 +78,8 @@ def _walk(
     lines: list[str],
 ) -> None:
     branch = "└─ " if last else "├─ "
-    marks = _marks(span)
-    suffix = f"  [{', '.join(marks)}]" if marks else ""
+    found = marks(span)
+    suffix = f"  [{', '.join(found)}]" if found else ""
     lines.append(f"{prefix}{branch}{_service(span)}: {span.name}  {_duration_ms(span):.1f} ms{suffix}")
     inner = prefix + ("   " if last else "│  ")
     for link in span.links:

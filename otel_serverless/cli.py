@@ -9,9 +9,25 @@ from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from otel_serverless import _sample
+    from otel_serverless.demo import resources
+    from otel_serverless.demo._run import run
 
-    return _sample.run()
+    faults = resources.FAULTS if args.faults is None else tuple(f for f in args.faults.split(",") if f)
+    unknown = sorted(set(faults) - set(resources.FAULTS))
+    if unknown:
+        print(f"otel-serverless demo: unknown fault(s) {', '.join(unknown)}; choose from {', '.join(resources.FAULTS)}")
+        return 2
+    if args.jaeger:
+        from otel_serverless.demo._backends import start_backends
+
+        start_backends()
+    return run(faults=faults, rounds=args.rounds, output=Path(args.output), check_traces=args.check)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from otel_serverless import _sample as sample
+
+    return sample.run()
 
 
 def _layer_build(args: argparse.Namespace) -> int:
@@ -26,8 +42,41 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="otel-serverless", description="Open tracing for serverless applications.")
     commands = top.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="run the demo and print its traces as trees")
+    demo = commands.add_parser(
+        "demo",
+        help="run the demo blog platform locally and print its traces as trees",
+        description="Runs an event-driven blog platform (API, S3, SNS, SQS, Kinesis, DynamoDB streams, "
+        "EventBridge, Step Functions) on the local runtime against moto, with faults injected, and prints "
+        "each dataflow's trace. Spans also go to an OTLP/JSON file, and to OTEL_EXPORTER_OTLP_ENDPOINT when set.",
+    )
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 unless every dataflow is one connected trace with all its hops and the injected faults' marks",
+    )
+    demo.add_argument(
+        "--jaeger",
+        action="store_true",
+        help="start the natively built collector and Jaeger (scripts/backends, needs Go) and export there",
+    )
+    demo.add_argument(
+        "--faults",
+        default=None,
+        help="comma-separated faults to inject: contract, intermittent, timeout, memory (default: all; '' for none)",
+    )
+    demo.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        choices=range(1, 11),
+        metavar="1-10",
+        help="upload/read rounds (the first is cold, later ones warm; default 2)",
+    )
+    demo.add_argument("--output", default=".otel-serverless/demo-traces.jsonl", help="OTLP/JSON lines file")
     demo.set_defaults(func=_demo)
+
+    sample = commands.add_parser("sample", help="emit a tiny trace and print it (no AWS emulation)")
+    sample.set_defaults(func=_sample)
 
     layer = commands.add_parser("layer", help="Lambda layer tools")
     layer_commands = layer.add_subparsers(dest="layer_command", required=True)

@@ -5,10 +5,14 @@ Step Functions report (a sequence of Lambda tasks). Plain handlers, no tracing c
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from otel_serverless.demo import resources as r
 from otel_serverless.demo.posts_upload import _client
+
+#: The report state machine's ARN, given to the function as configuration.
+MACHINE_ARN = "BLOG_DEMO_REPORT_STATE_MACHINE_ARN"
 
 
 def _queue_url(name: str) -> str:
@@ -30,8 +34,7 @@ def schedule(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 def reanalyze(event: dict[str, Any], context: Any) -> None:
     """SQS: start one report execution per post."""
-    arn = _client("stepfunctions").list_state_machines()["stateMachines"]
-    machine = next(m["stateMachineArn"] for m in arn if m["name"] == r.REPORT_STATE_MACHINE)
+    machine = os.environ[MACHINE_ARN]
     for record in event["Records"]:
         post_id = json.loads(record["body"])["post_id"]
         _client("stepfunctions").start_execution(stateMachineArn=machine, input=json.dumps({"post_id": post_id}))

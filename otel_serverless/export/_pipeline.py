@@ -127,7 +127,8 @@ def _build(
 
     serverless.install(provider)
     for processor in span_processors:
-        provider.add_span_processor(processor)
+        # A caller's processor may export too: it sees spans after the same stages (scrubbing …).
+        provider.add_span_processor(serverless.export_chain(processor))
         telemetry.others.append(processor)
     flush_timeout = _settings.read_int(
         env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000, explicit=flush_timeout_millis

@@ -1,0 +1,335 @@
+"""``otel-serverless demo``: run the blog platform locally and show its traces.
+
+The handlers are plain; everything traced comes from otel-serverless wiring:
+``configure()`` (the pipeline and AWS propagation) and ``traced`` applied to each
+function by the local runtime, the way the exec wrapper applies it in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from otel_serverless import _treeview
+from otel_serverless.demo import _app
+from otel_serverless.demo import resources as r
+from otel_serverless.demo._check import Expectation, Verdict, check, pieces_of
+from otel_serverless.demo._services import ServiceRouter, acting_as, route_globally
+
+CLIENT = "blog-web"
+#: A post id the intermittent fault picks (its analysis fails once, then succeeds on redelivery).
+FLAKY_POST = "1f2e3d4c"
+IDLE_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Flow:
+    """One dataflow: how to start it and what its trace must show."""
+
+    name: str
+    start: Callable[[Demo], None]
+    expected: Expectation
+    spans: list[ReadableSpan] = field(default_factory=list)
+    verdict: Verdict | None = None
+
+
+class Demo:
+    """The running demo: local runtime, pipeline, and what each flow produced."""
+
+    def __init__(self, runtime: Any, memory: InMemorySpanExporter, flush: Callable[[], bool]) -> None:
+        self.runtime = runtime
+        self.memory = memory
+        self.flush = flush
+        self.tracer = trace.get_tracer("otel_serverless.demo")
+        self.post_ids: list[str] = []
+
+    def http(self, function: str, method: str, path: str, **options: Any) -> Any:
+        """A traced browser request through API Gateway (HTTP API) to *function*."""
+        from otel_serverless.local import http_api_event
+
+        with acting_as(CLIENT), self.tracer.start_as_current_span(f"{method} {path}", kind=SpanKind.CLIENT) as span:
+            span.set_attribute("http.request.method", method)
+            headers: dict[str, str] = {"content-type": "application/json"}
+            propagate.inject(headers)
+            event = http_api_event(method, path, headers=headers, **options)
+            result = self.runtime.invoke(function, event)
+            value = result.value() if result.ok else None
+            status = value.get("statusCode", 502) if isinstance(value, dict) else 502
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+            return value
+
+    def settle(self) -> None:
+        self.runtime.run_until_idle(timeout=IDLE_TIMEOUT_S)
+        self.flush()
+
+
+def _upload(post_id: str, *, legacy: bool = False) -> Callable[[Demo], None]:
+    def start(demo: Demo) -> None:
+        body: dict[str, Any] = {
+            "id": post_id,
+            "title": "Tracing the gaps",
+            "text": "I love good traces, great for on-call.",
+        }
+        if legacy:
+            body["legacy"] = True
+        demo.http(_app.UPLOAD, "POST", "/posts", body=json.dumps(body))
+        demo.post_ids.append(post_id)
+
+    return start
+
+
+def _read(post_id: str) -> Callable[[Demo], None]:
+    def start(demo: Demo) -> None:
+        demo.http(_app.READ, "GET", f"/posts/{post_id}", route_key="GET /posts/{id}", path_parameters={"id": post_id})
+
+    return start
+
+
+def _analysis(demo: Demo) -> None:
+    demo.runtime.fire_schedule("nightly-analysis")
+
+
+def flows(faults: Sequence[str], rounds: int) -> list[Flow]:
+    upload_hops = (
+        CLIENT,
+        _app.UPLOAD,
+        _app.COUNT_WORDS,
+        _app.SCORE_SENTIMENT,
+        _app.AGGREGATE,
+        _app.NOTIFY,
+        _app.PUBLISH_FEED,
+    )
+    planned: list[Flow] = []
+    for round_number in range(1, rounds + 1):
+        first = round_number == 1
+        post_id = FLAKY_POST if first else f"9{round_number:03d}abc"
+        marks: list[tuple[str, str]] = [(_app.UPLOAD, "cold start")] if first else []
+        if first and "intermittent" in faults:
+            marks.append((_app.COUNT_WORDS, "retry"))
+        if "memory" in faults:
+            marks.append((_app.AGGREGATE, "memory"))
+        planned.append(
+            Flow(
+                f"Posts Upload #{round_number}",
+                _upload(post_id),
+                Expectation(upload_hops, tuple(marks), clients=(CLIENT,)),
+            )
+        )
+        read_marks = [(_app.READ, "timeout"), (_app.READ, "error")] if "timeout" in faults else []
+        if first:
+            read_marks.append((_app.READ, "cold start"))
+        planned.append(
+            Flow(
+                f"Read Blog Posts #{round_number}",
+                _read(post_id),
+                Expectation((CLIENT, _app.READ), tuple(read_marks), clients=(CLIENT,)),
+            )
+        )
+    if "contract" in faults:
+        planned.append(
+            Flow(
+                "Posts Upload, legacy client (contract mismatch)",
+                _upload("7e9a1b2c", legacy=True),
+                Expectation(
+                    (CLIENT, _app.UPLOAD, _app.COUNT_WORDS, _app.SCORE_SENTIMENT),
+                    ((_app.SCORE_SENTIMENT, "error"), (_app.SCORE_SENTIMENT, "retry")),
+                    clients=(CLIENT,),
+                ),
+            )
+        )
+    planned.append(
+        Flow(
+            "Posts Analysis",
+            _analysis,
+            Expectation(
+                (_app.SCHEDULE, _app.REANALYZE, _app.COLLECT, _app.REPORT),
+                ((_app.SCHEDULE, "cold start"), (_app.COLLECT, "cold start")),
+            ),
+        )
+    )
+    return planned
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def step(self, label: str) -> None:
+        width = 24
+        filled = width * self.done // max(1, self.total)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def advance(self, label: str) -> None:
+        self.done += 1
+        self.step(label)
+        if self.tty and self.done == self.total:
+            self.stream.write("\n")
+
+
+def _prepare_environment(faults: Sequence[str], state_dir: str) -> None:
+    os.environ[r.FAULTS_VARIABLE] = ",".join(faults)
+    # The demo's DynamoDB stream consumer gets a parent, not only a link: opt in (see README).
+    os.environ.setdefault("OTEL_SERVERLESS_DYNAMODB_ITEM_CONTEXT", "true")
+    # Several execution environments share this process: keep kill markers out of /tmp.
+    os.environ.setdefault("OTEL_SERVERLESS_STATE_DIR", state_dir)
+    # An init span would measure this process's start (moto, deploy), not an instance's init.
+    os.environ.setdefault("OTEL_SERVERLESS_INIT_SPAN", "false")
+    os.environ.setdefault("OTEL_BSP_SCHEDULE_DELAY", "200")
+    os.environ.setdefault("OTEL_SERVERLESS_FLUSH_TIMEOUT_MS", "5000")
+
+
+def _exporters(memory: InMemorySpanExporter, output: Path) -> list[SpanExporter]:
+    from otel_serverless.export._exporters import exporters_from_env
+    from otel_serverless.export._otlp_json import OtlpJsonFileExporter
+
+    chosen: list[SpanExporter] = [memory, OtlpJsonFileExporter(output)]
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        chosen.extend(exporters_from_env())
+    return chosen
+
+
+def _instrument_clients(router: ServiceRouter) -> None:
+    """What ``opentelemetry-instrument`` would load too: upstream botocore (a span for every
+    AWS call, ours adding propagation to it) and urllib (the partner API call)."""
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+
+    BotocoreInstrumentor().instrument(tracer_provider=router)
+    try:
+        from opentelemetry.instrumentation.urllib import URLLibInstrumentor
+    except ImportError:  # the demo extra brings it; without it the partner call is just time
+        return
+    URLLibInstrumentor().instrument(tracer_provider=router)
+
+
+def run(
+    *,
+    faults: Sequence[str] = r.FAULTS,
+    rounds: int = 2,
+    output: Path,
+    check_traces: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run every dataflow, print its trace as a tree; with *check_traces*, 1 unless all pass."""
+    from otel_serverless.aws_lambda import traced
+    from otel_serverless.export._pipeline import configure
+    from otel_serverless.local import LocalRuntime
+
+    started = time.monotonic()
+    state_dir = tempfile.mkdtemp(prefix="otel-serverless-demo-")
+    _prepare_environment(faults, state_dir)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("")
+    memory = InMemorySpanExporter()
+    telemetry = configure(exporters=_exporters(memory, output), set_global=False)
+    if telemetry is None:
+        err.write("otel-serverless is disabled (OTEL_SERVERLESS_DISABLED / OTEL_SDK_DISABLED): nothing to show\n")
+        return 1
+    router = route_globally(telemetry.provider)
+    _instrument_clients(router)
+    planned = flows(faults, rounds)
+    progress = Progress(len(planned) + 1, err)
+    progress.step("starting the local runtime (moto, Lambda API)")
+    with _app.recommendations_api() as api_url, LocalRuntime(wrap=traced) as runtime:
+        _app.deploy(runtime, api_url)
+        progress.advance("deployed")
+        demo = Demo(runtime, memory, lambda: telemetry.flush(5000))
+        windows: list[tuple[int, int]] = []
+        for flow in planned:
+            progress.step(flow.name)
+            opened = time.time_ns()
+            flow.start(demo)
+            demo.settle()
+            windows.append((opened, time.time_ns()))
+            progress.advance(flow.name)
+        # An abandoned (timed-out) invocation's thread may still end spans after its flow settled.
+        runtime.run_until_idle(timeout=IDLE_TIMEOUT_S)
+        _wait_for_stragglers()
+    telemetry.flush(5000)
+    _assign(planned, windows, list(memory.get_finished_spans()))
+    for flow in planned:
+        flow.verdict = check(flow.spans, flow.expected)
+    elapsed = time.monotonic() - started
+    _report(planned, output, elapsed, out)
+    if check_traces:
+        return _report_check(planned, out)
+    return 0
+
+
+def _wait_for_stragglers() -> None:
+    """Give threads of invocations the runtime abandoned at their timeout the time to finish."""
+    deadline = time.monotonic() + _app.SLOW_API_SECONDS + 1.0
+    # The local runtime names each invocation's thread ``lambda:<function>:<request>``.
+    while time.monotonic() < deadline and any(
+        thread.name.startswith("lambda:") and thread.is_alive() for thread in threading.enumerate()
+    ):
+        time.sleep(0.05)
+
+
+def _assign(planned: Sequence[Flow], windows: Sequence[tuple[int, int]], spans: Sequence[ReadableSpan]) -> None:
+    """Each flow gets every span connected (parent/child, links) to a span started while it ran.
+
+    Flows run one after another, but a span may end later (an abandoned invocation's).
+    """
+    pieces = pieces_of(spans)
+    for flow, (opened, closed) in zip(planned, windows, strict=True):
+        seed = [s.context.span_id for s in spans if s.context and opened <= (s.start_time or 0) < closed]
+        wanted = {pieces[span_id] for span_id in seed if span_id in pieces}
+        flow.spans = [s for s in spans if s.context is not None and pieces.get(s.context.span_id) in wanted]
+
+
+def _report(planned: Sequence[Flow], output: Path, elapsed: float, out: TextIO) -> None:
+    for flow in planned:
+        ids = flow.verdict.trace_ids if flow.verdict else []
+        out.write(f"\n== {flow.name}: {len(flow.spans)} spans in {len(ids)} trace(s)\n")
+        out.write(_treeview.render(flow.spans) + "\n")
+    total = sum(len(flow.spans) for flow in planned)
+    out.write(f"\n{total} spans in {elapsed:.1f} s; OTLP/JSON written to {output}\n")
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint:
+        out.write(f"also exported over OTLP to {endpoint}\n")
+    query = os.environ.get("JAEGER_QUERY_URL")
+    if query:
+        for flow in planned:
+            for trace_id in flow.verdict.trace_ids if flow.verdict else []:
+                out.write(f"  {flow.name}: {query}/trace/{trace_id:032x}\n")
+
+
+def _report_check(planned: Sequence[Flow], out: TextIO) -> int:
+    failed = [flow for flow in planned if flow.verdict is None or not flow.verdict.ok]
+    out.write("\ncheck:\n")
+    for flow in planned:
+        verdict = flow.verdict
+        if verdict is not None and verdict.ok:
+            out.write(f"  ok    {flow.name}\n")
+        else:
+            problems = verdict.problems if verdict else ["not run"]
+            out.write(f"  FAIL  {flow.name}: {'; '.join(problems)}\n")
+    out.write(f"{len(planned) - len(failed)} of {len(planned)} dataflows as expected\n")
+    return 1 if failed else 0
