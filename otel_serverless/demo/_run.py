@@ -219,7 +219,7 @@ def _instrument_clients(router: ServiceRouter) -> None:
     AWS call, ours adding propagation to it) and urllib (the partner API call)."""
     from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
-    BotocoreInstrumentor().instrument(tracer_provider=router)
+    BotocoreInstrumentor().instrument(tracer_provider=router)  # type: ignore[no-untyped-call]  # untyped upstream
     try:
         from opentelemetry.instrumentation.urllib import URLLibInstrumentor
     except ImportError:  # the demo extra brings it; without it the partner call is just time
