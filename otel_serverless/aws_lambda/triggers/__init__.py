@@ -11,52 +11,61 @@ only ever produce a less specific trigger, never an exception.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Final
 
-from otel_serverless._guard import guard
-from otel_serverless.aws_lambda.triggers import (
-    alb,
-    api_gateway_http,
-    api_gateway_rest,
-    dynamodb,
-    eventbridge,
-    fallback,
-    function_url,
-    kinesis,
-    lambda_invoke,
-    s3,
-    scheduled,
-    sns,
-    sqs,
-    stepfunctions,
-)
+from otel_serverless._guard import report
 from otel_serverless.aws_lambda.triggers._base import Detector, Record, Trigger
 
-__all__ = ["REGISTRY", "Detector", "Record", "Trigger", "detect"]
+__all__ = ["ORDER", "REGISTRY", "Detector", "Record", "Trigger", "detect"]
 
-REGISTRY: Final[tuple[tuple[str, Detector], ...]] = (
-    ("alb", alb.detect),
-    ("api_gateway_rest", api_gateway_rest.detect),
-    ("function_url", function_url.detect),
-    ("api_gateway_http", api_gateway_http.detect),
-    ("sqs", sqs.detect),
-    ("sns", sns.detect),
-    ("kinesis", kinesis.detect),
-    ("dynamodb", dynamodb.detect),
-    ("s3", s3.detect),
-    ("scheduled", scheduled.detect),
-    ("eventbridge", eventbridge.detect),
-    ("stepfunctions", stepfunctions.detect),
-    ("lambda_invoke", lambda_invoke.detect),
+#: The detectors' modules, asked in this order.
+ORDER: Final[tuple[str, ...]] = (
+    "alb",
+    "api_gateway_rest",
+    "function_url",
+    "api_gateway_http",
+    "sqs",
+    "sns",
+    "kinesis",
+    "dynamodb",
+    "s3",
+    "scheduled",
+    "eventbridge",
+    "stepfunctions",
+    "lambda_invoke",
 )
+# Loaded on first use, in order, and only as far as an event needed: a function that
+# only ever sees one trigger never imports the modules after it (nor on its cold start).
+_loaded: dict[str, Detector] = {}
+
+
+def _detector(name: str) -> Detector:
+    found = _loaded.get(name)
+    if found is None:
+        found = importlib.import_module(f"{__name__}.{name}").detect
+        _loaded[name] = found
+    return found
 
 
 def detect(event: Any, context: Any = None) -> Trigger:
     """The trigger of an invocation with this *event* (and Lambda *context*); never raises."""
-    for name, detector in REGISTRY:
-        found: Trigger | None = None
-        with guard(f"trigger.{name}"):
-            found = detector(event, context)
+    for name in ORDER:
+        # try/except rather than guard(): a context manager per detector is measurable per call.
+        try:
+            found = _detector(name)(event, context)
+        except Exception as error:
+            report(f"trigger.{name}", error)
+            continue
         if found is not None:
             return found
+    from otel_serverless.aws_lambda.triggers import fallback
+
     return fallback.detect(event, context)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":
+        # Every detector, in order (loads them all).
+        return tuple((module, _detector(module)) for module in ORDER)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
