@@ -32,20 +32,23 @@ _TARGETS = (
     ("botocore.client", "BaseClient", "_make_api_call", "make_api_call"),
     ("botocore.client", "BaseClient", "_emit_api_params", "emit_api_params"),
 )
+_enabled = False
+# The hooks and everything they need (registry, settings, propagators) load on the first
+# AWS call, not on the cold start: instrumenting costs only the two wrappers.
+_hook_module: Any = None
 
 
 def instrument() -> None:
     """Install the hooks (idempotent; cheap after the first call)."""
+    global _enabled
     import importlib
-
-    from otel_serverless.botocore import _hooks
 
     with _lock:
         for module, cls, method, hook in _TARGETS:
             owner = getattr(importlib.import_module(module), cls)
-            if not _ours_in_chain(getattr(owner, method), getattr(_hooks, hook)):
-                setattr(owner, method, _wrap(owner.__dict__[method], getattr(_hooks, hook)))
-        _hooks.enabled = True
+            if not _ours_in_chain(getattr(owner, method), hook):
+                setattr(owner, method, _wrap(owner.__dict__[method], hook))
+        _enabled = True
 
 
 def uninstrument() -> None:
@@ -55,44 +58,50 @@ def uninstrument() -> None:
     instrumentation wrapped over it since, it stays in place as a pass-through
     (removing it would remove theirs too).
     """
+    global _enabled
     import sys
 
-    hooks: Any = sys.modules.get("otel_serverless.botocore._hooks")
-    if hooks is None:
-        return
     with _lock:
-        hooks.enabled = False
+        _enabled = False
         for module, cls, method, hook in _TARGETS:
-            owner = getattr(sys.modules[module], cls)
-            current = owner.__dict__.get(method)
-            if _hook_of(current) is getattr(hooks, hook):
+            owner = getattr(sys.modules.get(module), cls, None)
+            current = None if owner is None else owner.__dict__.get(method)
+            if current is not None and _hook_of(current) == hook:
                 setattr(owner, method, current.__wrapped__)
 
 
 def is_instrumented() -> bool:
-    import sys
-
-    hooks = sys.modules.get("otel_serverless.botocore._hooks")
-    return bool(hooks is not None and hooks.enabled)
+    return _enabled
 
 
-# Our wrappers, each with the hook it calls. A plain function, not wrapt: wrapt's import
-# pulls asyncio into the cold start (12-20 ms). Upstream's wrapt proxies forward attribute
-# reads to what they wrap, so ours are recognised by identity here, never by an attribute.
-_wrappers: dict[Callable[..., Any], Callable[..., Any]] = {}
+def _load_hooks() -> Any:
+    global _hook_module
+    import importlib
+
+    _hook_module = importlib.import_module("otel_serverless.botocore._hooks")
+    return _hook_module
 
 
-def _wrap(original: Any, hook: Callable[..., Any]) -> Callable[..., Any]:
+# Our wrappers, each with the name of the hook it calls. A plain function, not wrapt:
+# wrapt's import pulls asyncio into the cold start (12-20 ms). Upstream's wrapt proxies
+# forward attribute reads to what they wrap, so ours are recognised by identity here.
+_wrappers: dict[Callable[..., Any], str] = {}
+
+
+def _wrap(original: Any, hook: str) -> Callable[..., Any]:
     """*original* (a plain function or another instrumentation's wrapper) behind *hook*.
 
-    *hook* has wrapt's signature ``(wrapped, instance, args, kwargs)``; *wrapped* is
+    The hook has wrapt's signature ``(wrapped, instance, args, kwargs)``; *wrapped* is
     *original* bound to the client, as wrapt would pass it, so an upstream wrapt
     wrapper beneath ours still sees its instance.
     """
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return hook(original.__get__(self, type(self)), self, args, kwargs)
+        bound = original.__get__(self, type(self))
+        if not _enabled:
+            return bound(*args, **kwargs)
+        return getattr(_hook_module or _load_hooks(), hook)(bound, self, args, kwargs)
 
     _wrappers[wrapper] = hook
     return wrapper
@@ -103,11 +112,11 @@ def _hook_of(function: Any) -> Any:
     return _wrappers.get(function) if type(function) is types.FunctionType else None
 
 
-def _ours_in_chain(function: Any, hook: Any) -> bool:
+def _ours_in_chain(function: Any, hook: str) -> bool:
     # Walk the wrapper chain: another instrumentor may have wrapped over ours.
     seen = 0
     while function is not None and seen < 32:
-        if _hook_of(function) is hook:
+        if _hook_of(function) == hook:
             return True
         function = getattr(function, "__wrapped__", None)
         seen += 1

@@ -46,7 +46,6 @@ class _Active:
 
 
 _current: contextvars.ContextVar[_Active | None] = contextvars.ContextVar("otel_serverless_botocore", default=None)
-enabled = False
 
 
 def _suppressed() -> bool:
@@ -56,7 +55,8 @@ def _suppressed() -> bool:
 
 
 def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if not enabled or len(args) < 2:
+    # Called only while instrumented (the wrapper in the package checks).
+    if len(args) < 2:
         return wrapped(*args, **kwargs)
     active: _Active | None = None
     params = args[1]
@@ -112,7 +112,7 @@ def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, 
 def emit_api_params(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     params = wrapped(*args, **kwargs)
     active = _current.get()
-    if active is None or active.injected or not enabled:
+    if active is None or active.injected:
         return params
     with guard("botocore.inject"):
         model = kwargs.get("operation_model", args[1] if len(args) > 1 else None)
