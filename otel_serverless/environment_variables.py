@@ -125,7 +125,7 @@ OTEL_SERVERLESS_ORIGINAL_HANDLER = "OTEL_SERVERLESS_ORIGINAL_HANDLER"
 The user's handler (``module.function``, as in ``_HANDLER``). Set by the exec
 wrapper script (``AWS_LAMBDA_EXEC_WRAPPER``), which points ``_HANDLER`` at
 ``otel_serverless.aws_lambda.handler``; the upstream layer's ``ORIG_HANDLER`` is
-honoured too. Not normally set by hand.
+honoured too. Not normally set by hand. Default: unset.
 """
 
 OTEL_SERVERLESS_TRUST_INBOUND = "OTEL_SERVERLESS_TRUST_INBOUND"

@@ -10,7 +10,7 @@ import gzip
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -91,12 +91,11 @@ def otlp_receiver() -> Iterator[Receiver]:
 
 
 @contextmanager
-def silent_listener() -> Iterator[int]:
-    """A port that accepts connections and never answers (a hung collector)."""
+def _listener(on_accept: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A 127.0.0.1 port whose accepted connections are handed to *on_accept*."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
-    accepted: list[socket.socket] = []
     stop = threading.Event()
 
     def accept() -> None:
@@ -104,9 +103,9 @@ def silent_listener() -> Iterator[int]:
         while not stop.is_set():
             try:
                 connection, _ = sock.accept()
-                accepted.append(connection)
             except OSError:
                 continue
+            on_accept(connection)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -115,36 +114,26 @@ def silent_listener() -> Iterator[int]:
     finally:
         stop.set()
         thread.join(2)
+        sock.close()
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port that accepts connections and never answers (a hung collector)."""
+    accepted: list[socket.socket] = []
+    try:
+        with _listener(accepted.append) as port:
+            yield port
+    finally:
         for connection in accepted:
             connection.close()
-        sock.close()
 
 
 @contextmanager
 def slamming_listener() -> Iterator[int]:
     """A port that accepts each connection and closes it at once (a collector refusing work)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    stop = threading.Event()
-
-    def slam() -> None:
-        sock.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                connection, _ = sock.accept()
-                connection.close()
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=slam, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        sock.close()
+    with _listener(lambda connection: connection.close()) as port:
+        yield port
 
 
 def closed_port() -> int:
