@@ -75,6 +75,11 @@ def current() -> Invocation | None:
     return None
 
 
+def in_flight() -> bool:
+    """True while any invocation is in flight in this process (a cheap test per span)."""
+    return bool(_by_span)
+
+
 def for_span(span_id: int) -> Invocation | None:
     """The invocation whose span has this id, while it is in flight."""
     return _by_span.get(span_id)

@@ -75,9 +75,13 @@ def install(provider: TracerProvider) -> None:
     if provider in _installed:
         return
     _installed.add(provider)
-    for name in enabled():
-        if name in _START:
-            provider.add_span_processor(_START[name]())
+    # One processor on the provider for all of them (the first, with the others as its
+    # stages): the provider calls each of its processors for every span's start and end.
+    chain: ServerlessProcessor | None = None
+    for name in reversed([name for name in enabled() if name in _START]):
+        chain = _START[name](then=chain)
+    if chain is not None:
+        provider.add_span_processor(chain)
 
 
 def export_chain(exporting: SpanProcessor) -> SpanProcessor:

@@ -64,6 +64,7 @@ def billed_ms(span: ReadableSpan, invocation: Invocation) -> int:
 
 class CostProcessor(ServerlessProcessor):
     name = "cost"
+    invocation_only = True
 
     def __init__(
         self, then: SpanProcessor | None = None, *, prices: Prices | None = None, arch: str | None = None

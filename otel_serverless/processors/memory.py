@@ -26,6 +26,7 @@ def peak_mb() -> float:
 
 class MemoryProcessor(ServerlessProcessor):
     name = "memory"
+    invocation_only = True
 
     def __init__(self, then: SpanProcessor | None = None, *, warn_ratio: float | None = None) -> None:
         super().__init__(then)
