@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import deque
+from collections.abc import Callable
 
 from opentelemetry.context import (
     _SUPPRESS_INSTRUMENTATION_KEY,  # the API's own key; the SDK uses it the same way
-    Context,
     attach,
     detach,
     set_value,
 )
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_serverless._guard import guard, warn_once
@@ -56,30 +57,33 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         self.dropped = 0
         self._stopping = False
         self._worker: threading.Thread | None = None
-        self._pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            # A forked child inherits the queue but not the thread: it starts afresh.
+            # (Checking the pid on every span instead costs a system call per span.)
+            forget = weakref.WeakMethod(self._forget_worker)
+            os.register_at_fork(after_in_child=lambda: _call(forget))
 
-    # -- SpanProcessor -----------------------------------------------------
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
-
+    # -- SpanProcessor (on_start: the base class's, which does nothing) -------------
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
         if self._stopping or context is None or not context.trace_flags.sampled:
             return
+        queue = self._queue
         with self._lock:
-            if len(self._queue) >= self._max_queue_size:
+            if len(queue) >= self._max_queue_size:
                 self.dropped += 1
                 dropped = True
             else:
-                self._queue.append(span)
+                queue.append(span)
                 self._accepted += 1
                 dropped = False
-            full = len(self._queue) >= self._batch_size
+            full = len(queue) >= self._batch_size
         if dropped:
             warn_once("export:queue-full", "otel-serverless: export queue full, dropping spans")
             return
-        self._ensure_worker()
-        if full:
+        if self._worker is None:
+            self._ensure_worker()
+        if full and not self._wake.is_set():  # set() takes a lock: only when it changes something
             self._wake.set()
 
     def force_flush(self, timeout_millis: int | None = None) -> bool:
@@ -107,11 +111,10 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
             self.exporter.shutdown()
 
     # -- worker --------------------------------------------------------------
+    def _forget_worker(self) -> None:
+        self._worker = None
+
     def _ensure_worker(self) -> None:
-        if self._pid != os.getpid():
-            # A forked child inherits the queue but not the thread: start afresh.
-            self._pid = os.getpid()
-            self._worker = None
         worker = self._worker
         if worker is None or not worker.is_alive():
             with self._lock:
@@ -158,6 +161,12 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
                 waiter.ok = self._failed_exports == waiter.failures_before
         for waiter in ready:
             waiter.done.set()
+
+
+def _call(method: weakref.WeakMethod[Callable[[], None]]) -> None:
+    found = method()
+    if found is not None:
+        found()
 
 
 class _Waiter:
