@@ -19,12 +19,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
+
+from otel_serverless.propagation import _w3c
 
 #: Name of our one slot: the message attribute (SQS, SNS) or the JSON key
 #: (EventBridge ``Detail``, Kinesis data, Step Functions input, DynamoDB item).
@@ -87,14 +90,32 @@ fields_getter: Final = FieldsGetter()
 
 def inject_fields(context: Context | None = None) -> Fields:
     """The global propagator's fields for *context* (default: the current one)."""
+    found = _w3c.inject(context)
+    if found is not None:
+        return found
     fields: Fields = {}
     propagate.inject(fields, context=context)
     return fields
 
 
+#: Text json.dumps writes verbatim (printable ASCII but the quote and the backslash).
+_PLAIN_JSON_TEXT: Final = re.compile(r"[ !#-\[\]-~]*")
+#: A slot exactly as :func:`encode` writes it for plain text: {"k":"v","k":"v"}.
+_PLAIN_SLOT: Final = re.compile(r'\{(?:"[ !#-\[\]-~]*":"[ !#-\[\]-~]*"(?:,(?!\})|(?=\})))*\}')
+_PLAIN_PAIR: Final = re.compile(r'"([ !#-\[\]-~]*)":"([ !#-\[\]-~]*)"')
+
+
 def encode(fields: Mapping[str, str]) -> str:
     """The slot value: compact ASCII JSON (safe in every AWS string field)."""
-    return json.dumps(fields, separators=(",", ":"))
+    # Propagation fields are plain ASCII: for them, what json.dumps would write, written
+    # directly (it is measurable on every message); anything else goes through json.
+    parts = []
+    plain = _PLAIN_JSON_TEXT.fullmatch
+    for key, value in fields.items():
+        if type(key) is not str or type(value) is not str or not plain(key) or not plain(value):
+            return json.dumps(fields, separators=(",", ":"))
+        parts.append(f'"{key}":"{value}"')
+    return "{" + ",".join(parts) + "}"
 
 
 def decode(value: object) -> Fields:
@@ -107,15 +128,23 @@ def decode(value: object) -> Fields:
         except UnicodeDecodeError:
             return {}
     if isinstance(value, str):
-        if len(value) > MAX_SLOT_CHARS or not value.lstrip().startswith("{"):
-            return {}
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            return {}
+        value = _parse(value)
     if not isinstance(value, MAPPING):
         return {}
     return lowered(value.items())
+
+
+def _parse(text: str) -> object:
+    """The JSON object in a slot's text, or None."""
+    if len(text) > MAX_SLOT_CHARS or not text.lstrip().startswith("{"):
+        return None
+    if _PLAIN_SLOT.fullmatch(text):
+        # Our own compact form with plain text only: json.loads would give these pairs.
+        return dict(_PLAIN_PAIR.findall(text))
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def lowered(items: Iterable[tuple[object, object]]) -> Fields:
@@ -133,7 +162,9 @@ def extract(fields: Mapping[str, str]) -> Context | None:
     """A context holding a valid *remote* span context from *fields*, or None."""
     if not fields:
         return None
-    context = propagate.extract(fields, context=Context(), getter=fields_getter)
+    context = _w3c.extract(fields)
+    if context is None:
+        context = propagate.extract(fields, context=Context(), getter=fields_getter)
     return context if is_remote_parent(context) else None
 
 
@@ -191,7 +222,7 @@ def fields_from_attributes(attributes: object) -> Fields:
     if not isinstance(attributes, MAPPING) or not attributes:
         return {}
     fields: Fields = {}
-    for name in propagate.get_global_textmap().fields:
+    for name in _propagator_fields():
         value = attribute_value(_get_ci(attributes, name))
         if isinstance(value, str) and len(value) <= MAX_SLOT_CHARS:
             fields[name.lower()] = value
@@ -200,6 +231,20 @@ def fields_from_attributes(attributes: object) -> Fields:
     if RESERVED_KEY in attributes:
         fields.update(decode(attribute_value(attributes[RESERVED_KEY])))
     return fields
+
+
+_fields_of: tuple[object, tuple[str, ...]] = (None, ())
+
+
+def _propagator_fields() -> tuple[str, ...]:
+    """The global propagator's field names (``fields`` builds a new set on every read)."""
+    global _fields_of
+    propagator = propagate.get_global_textmap()
+    cached_for, names = _fields_of
+    if cached_for is not propagator:
+        names = tuple(propagator.fields)
+        _fields_of = (propagator, names)
+    return names
 
 
 def _get_ci(mapping: Mapping[Any, Any], name: str) -> object:
