@@ -173,3 +173,26 @@ def _range(kind: str, minimum: float | None, maximum: float | None) -> str:
     if maximum is not None:
         return f"{kind} ≤ {maximum}"
     return kind
+
+
+# -- read once per process -------------------------------------------------------------
+# Lambda fixes a function's variables for the life of its environment, and a warm
+# invocation should not re-read and re-parse a dozen of them (each os.environ read is
+# about a microsecond). Hot paths read through per_process(); tests that change
+# variables start from reset_for_tests() (the suite's autouse fixture calls it).
+_memo: dict[str, object] = {}
+
+
+def per_process(key: str, read: Callable[[], _T]) -> _T:
+    """``read()``, evaluated once per process under *key* (until :func:`reset_for_tests`)."""
+    try:
+        return _memo[key]  # type: ignore[return-value]
+    except KeyError:
+        value = read()
+        _memo[key] = value
+        return value
+
+
+def reset_for_tests() -> None:
+    """Forget every per-process value: the next read sees the environment as it is now."""
+    _memo.clear()

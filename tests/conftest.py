@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_serverless import _guard
+from otel_serverless import _guard, _settings
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -60,7 +60,10 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 @pytest.fixture(autouse=True)
 def _no_swallowed_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     _guard.reset_for_tests()
+    # Settings read once per process: each test sees the variables it sets (monkeypatch).
+    _settings.reset_for_tests()
     yield
+    _settings.reset_for_tests()
     if request.node.get_closest_marker("swallows") is None and _guard.swallowed:
         errors = [f"{key}: {type(error).__name__}: {error}" for key, error in _guard.swallowed]
         _guard.reset_for_tests()

@@ -17,7 +17,9 @@ from otel_serverless.processors.scrubbing import Scrubber
 
 
 def enabled() -> bool:
-    return _settings.read_bool(env.OTEL_SERVERLESS_CAPTURE_PAYLOAD, False)
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_CAPTURE_PAYLOAD, lambda: _settings.read_bool(env.OTEL_SERVERLESS_CAPTURE_PAYLOAD, False)
+    )
 
 
 def render(value: Any, scrubber: Scrubber | None = None) -> str:

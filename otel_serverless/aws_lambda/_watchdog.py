@@ -28,7 +28,10 @@ MARGIN_SHARE: Final = 0.1
 
 def margin_ms(timeout_ms: float) -> float:
     """How long before the deadline the watchdog fires, for a function with this timeout."""
-    explicit = _settings.read_int(env.OTEL_SERVERLESS_TIMEOUT_MARGIN_MS, 0, minimum=10, maximum=60000)
+    explicit = _settings.per_process(
+        env.OTEL_SERVERLESS_TIMEOUT_MARGIN_MS,
+        lambda: _settings.read_int(env.OTEL_SERVERLESS_TIMEOUT_MARGIN_MS, 0, minimum=10, maximum=60000),
+    )
     if explicit:
         return float(explicit)
     return min(MAX_MARGIN_MS, max(MIN_MARGIN_MS, timeout_ms * MARGIN_SHARE))

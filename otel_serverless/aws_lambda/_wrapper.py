@@ -77,9 +77,40 @@ def _install(provider: Any) -> None:
 
 
 def disabled() -> bool:
+    return _settings.per_process("lambda.disabled", _disabled_now)
+
+
+def _disabled_now() -> bool:
     from otel_serverless.export._pipeline import disabled as pipeline_disabled
 
     return pipeline_disabled()
+
+
+# The settings an invocation reads, once per process (see _settings.per_process).
+def _setting_batch_parent() -> str:
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_BATCH_PARENT,
+        lambda: _settings.read_choice(env.OTEL_SERVERLESS_BATCH_PARENT, _BATCH_PARENT, "same-trace"),
+    )
+
+
+def _setting_init_span() -> bool:
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_INIT_SPAN, lambda: _settings.read_bool(env.OTEL_SERVERLESS_INIT_SPAN, True)
+    )
+
+
+def _setting_watchdog() -> bool:
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, lambda: _settings.read_bool(env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, True)
+    )
+
+
+def _setting_flush_cap() -> int:
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS,
+        lambda: _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000),
+    )
 
 
 def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provider: Any = None) -> Any:
@@ -196,7 +227,7 @@ def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
 
 def _batch_parent(producers: list[Context]) -> Context | None:
     """The first producer, when every producer of the batch is in one trace (and the setting allows)."""
-    if not producers or _settings.read_choice(env.OTEL_SERVERLESS_BATCH_PARENT, _BATCH_PARENT, "same-trace") == "never":
+    if not producers or _setting_batch_parent() == "never":
         return None
     trace_ids = {trace.get_current_span(context).get_span_context().trace_id for context in producers}
     return producers[0] if len(trace_ids) == 1 else None
@@ -210,7 +241,7 @@ def _init_span(tracer: Tracer, invocation: Invocation) -> None:
     span = invocation.span
     if cold is None or cold.init_start_ns is None or span is None:
         return
-    if not _settings.read_bool(env.OTEL_SERVERLESS_INIT_SPAN, True):
+    if not _setting_init_span():
         return
     started = getattr(span, "start_time", None)
     end = started if isinstance(started, int) else time.time_ns()
@@ -224,7 +255,7 @@ def _init_span(tracer: Tracer, invocation: Invocation) -> None:
 
 
 def _arm_watchdog(running: _Running, remaining: float | None) -> None:
-    if remaining is None or not _settings.read_bool(env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, True):
+    if remaining is None or not _setting_watchdog():
         return
     fire_in = remaining - _watchdog.margin_ms(remaining)
     deadline = time.monotonic() + max(0.0, fire_in) / 1000
@@ -266,7 +297,7 @@ def _finish(running: _Running, *, result: Any = _NO_RESULT, error: BaseException
         return  # the watchdog ended and flushed everything already
     with guard("lambda.flush"):
         remaining = _lambda_context.remaining_ms(running.lambda_context)
-        cap = _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000)
+        cap = _setting_flush_cap()
         _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
     _invocation.unregister(invocation)
 
@@ -359,7 +390,7 @@ def _on_timeout(running: _Running) -> None:
         span.set_attribute(attr.ERROR_TYPE, "timeout")
         span.end()
     with guard("lambda.timeout.flush"):
-        cap = _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000)
+        cap = _setting_flush_cap()
         _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
     _invocation.unregister(invocation)
 

@@ -77,8 +77,8 @@ class CostProcessor(ServerlessProcessor):
         invocation = invocation_of(span)
         if invocation is None or not invocation.memory_mb:
             return span
-        prices = self.prices or Prices.from_env()
-        arch = self.arch or architecture()
+        prices = self.prices or _settings.per_process("cost.prices", Prices.from_env)
+        arch = self.arch or _settings.per_process("cost.architecture", architecture)
         billed = billed_ms(span, invocation)
         gb_seconds = billed / 1000 * invocation.memory_mb / 1024
         compute = gb_seconds * prices.per_gb_second(arch)

@@ -45,8 +45,13 @@ class MemoryProcessor(ServerlessProcessor):
             ratio = round(peak / limit, 4)
             attributes[attr.MEMORY_LIMIT_MB] = limit
             attributes[attr.MEMORY_UTILIZATION] = ratio
-            threshold = _settings.read_float(
-                env.OTEL_SERVERLESS_MEMORY_WARN_RATIO, 0.9, minimum=0, maximum=10, explicit=self.warn_ratio
+            threshold = (
+                self.warn_ratio
+                if self.warn_ratio is not None
+                else _settings.per_process(
+                    env.OTEL_SERVERLESS_MEMORY_WARN_RATIO,
+                    lambda: _settings.read_float(env.OTEL_SERVERLESS_MEMORY_WARN_RATIO, 0.9, minimum=0, maximum=10),
+                )
             )
             if ratio >= threshold:
                 events.append(
