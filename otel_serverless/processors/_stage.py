@@ -156,10 +156,34 @@ class _Plan(NamedTuple):
     end: Callable[[ReadableSpan], None] | None
 
 
+def generation() -> int:
+    """Changes whenever any chain's ``then`` changes (for caches of chain shapes)."""
+    return _generation
+
+
 def invocation_of(span: ReadableSpan) -> Invocation | None:
     """The in-flight invocation whose span this is, if it is one."""
     context = span.context
     return None if context is None else _invocation.for_span(context.span_id)
+
+
+def attributes_of(span: ReadableSpan) -> dict[str, AttributeValue]:
+    """A plain dict copy of *span*'s attributes.
+
+    ``dict(span.attributes)`` iterates the SDK's ``BoundedAttributes`` from Python
+    (an invocation span has a few dozen); its ``copy()`` is one C-level dict copy.
+    """
+    attributes = span.attributes
+    return plain_copy(attributes) if attributes else {}
+
+
+def plain_copy(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    """A plain dict copy of a mapping of attributes (C-level when it has a dict ``copy()``)."""
+    try:
+        found = attributes.copy()  # type: ignore[attr-defined]
+    except AttributeError:
+        return dict(attributes)
+    return found if type(found) is dict else dict(attributes)
 
 
 def replace(
@@ -175,7 +199,7 @@ def replace(
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=dict(span.attributes or {}) if attributes is None else dict(attributes),
+        attributes=attributes_of(span) if attributes is None else dict(attributes),
         events=tuple(span.events) if events is None else tuple(events),
         links=tuple(span.links) if links is None else tuple(links),
         kind=span.kind,

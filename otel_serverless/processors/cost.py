@@ -21,7 +21,7 @@ from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless.aws_lambda._invocation import Invocation
-from otel_serverless.processors._stage import ServerlessProcessor, invocation_of, replace
+from otel_serverless.processors._stage import ServerlessProcessor, attributes_of, invocation_of, replace
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class CostProcessor(ServerlessProcessor):
         billed = billed_ms(span, invocation)
         gb_seconds = billed / 1000 * invocation.memory_mb / 1024
         compute = gb_seconds * prices.per_gb_second(arch)
-        attributes = dict(span.attributes or {})
+        attributes = attributes_of(span)
         attributes.update(
             {
                 attr.COST_ARCHITECTURE: arch,

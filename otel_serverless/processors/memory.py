@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless.processors._stage import ServerlessProcessor, invocation_of, replace
+from otel_serverless.processors._stage import ServerlessProcessor, attributes_of, invocation_of, replace
 
 
 def peak_mb() -> float:
@@ -37,7 +37,7 @@ class MemoryProcessor(ServerlessProcessor):
         if invocation is None:
             return span
         peak = round(peak_mb(), 1)
-        attributes = dict(span.attributes or {})
+        attributes = attributes_of(span)
         attributes[attr.MEMORY_PEAK_MB] = peak
         events = list(span.events)
         limit = invocation.memory_mb

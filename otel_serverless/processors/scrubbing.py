@@ -27,7 +27,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
-from otel_serverless.processors._stage import ServerlessProcessor, replace
+from otel_serverless.processors._stage import ServerlessProcessor, plain_copy, replace
 
 REDACTED: Final = "[REDACTED]"
 
@@ -110,7 +110,7 @@ class Scrubber:
         """Scrubbed attributes, or None when nothing needed scrubbing."""
         if not attributes:
             return None
-        out = _plain_copy(attributes)
+        out = plain_copy(attributes)
         return out if self.scrub_in_place(out) else None
 
     def scrub_in_place(self, attributes: dict[str, AttributeValue]) -> bool:
@@ -138,14 +138,6 @@ class Scrubber:
                 attributes[key] = new  # replacing a value while iterating is safe: no key is added
                 changed = True
         return changed
-
-
-def _plain_copy(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
-    try:
-        found = attributes.copy()  # type: ignore[attr-defined]
-    except AttributeError:
-        return dict(attributes)
-    return found if type(found) is dict else dict(attributes)
 
 
 class ScrubbingProcessor(ServerlessProcessor):
@@ -193,7 +185,7 @@ def _own_attributes(span: ReadableSpan) -> dict[str, AttributeValue]:
         found = copy() if copy is not None else None
         if type(found) is dict:
             return found
-    return _plain_copy(span.attributes or {})
+    return plain_copy(span.attributes or {})
 
 
 def _may_have_extras(span: ReadableSpan) -> tuple[bool, bool]:
