@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.export._exporters import otlp_exporter
@@ -118,16 +120,40 @@ def test_flush_with_nothing_pending_returns_at_once_without_a_worker() -> None:
     assert processor._worker is None  # nothing was started on the cold path
 
 
-def test_queue_overflow_drops_and_counts_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
-    # A long schedule delay and a batch larger than the queue: the worker never drains it here.
+class _BlockingExporter(SpanExporter):
+    """Holds the worker inside its first export until released: the queue state is then exact."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.exported: list[str] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.entered.set()
+        self.release.wait(30)
+        self.exported.extend(span.name for span in spans)
+        return SpanExportResult.SUCCESS
+
+
+def test_queue_overflow_drops_and_counts_without_raising() -> None:
+    exporter = _BlockingExporter()
+    # The batch size is clamped to the queue size (2): a full queue wakes the worker.
     processor = DeadlineBatchSpanProcessor(
-        otlp_exporter("http/protobuf"), max_queue_size=2, max_export_batch_size=512, schedule_delay_millis=60000
+        exporter, max_queue_size=2, max_export_batch_size=512, schedule_delay_millis=60000
     )
     provider = TracerProvider()
     provider.add_span_processor(processor)
     tracer = provider.get_tracer("t")
-    for name in ("a", "b", "c", "d", "e"):
+    for name in ("a", "b"):
+        with tracer.start_as_current_span(name):
+            pass
+    assert exporter.entered.wait(10), "the worker took the first batch"
+    # The worker is held in that export: the queue fills to 2 and the rest is dropped.
+    for name in ("c", "d", "e", "f", "g"):
         with tracer.start_as_current_span(name):
             pass
     assert processor.dropped == 3
+    exporter.release.set()
+    assert processor.force_flush(10_000)
+    assert exporter.exported == ["a", "b", "c", "d"]
+    provider.shutdown()
