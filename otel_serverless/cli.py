@@ -33,7 +33,13 @@ def _sample(args: argparse.Namespace) -> int:
 def _layer_build(args: argparse.Namespace) -> int:
     from otel_serverless.layer import build_layer
 
-    path = build_layer(python=args.python, arch=args.arch, output=Path(args.output))
+    try:
+        path = build_layer(
+            python=args.python, arch=args.arch, output=Path(args.output), from_environment=args.from_environment
+        )
+    except (ValueError, RuntimeError, OSError) as error:
+        print(f"otel-serverless layer build: {error}", file=sys.stderr)
+        return 2
     print(path)
     return 0
 
@@ -84,6 +90,11 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--python", default="3.12", help="Lambda Python runtime version (default 3.12)")
     build.add_argument("--arch", choices=("x86_64", "arm64"), default="x86_64")
     build.add_argument("--output", default="otel-serverless-layer.zip", help="zip file to write")
+    build.add_argument(
+        "--from-environment",
+        action="store_true",
+        help="copy the installed packages instead of downloading wheels (offline; this Python and arch only)",
+    )
     build.set_defaults(func=_layer_build)
     return top
 
