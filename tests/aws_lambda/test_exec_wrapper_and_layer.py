@@ -145,7 +145,11 @@ def test_layer_layout_and_a_handler_run_from_it(tmp_path: Path) -> None:
     assert "python/opentelemetry/sdk/trace/__init__.py" in names
     assert any(name.startswith("python/otel_serverless-") and name.endswith("entry_points.txt") for name in names)
     assert not any(name.startswith(("python/botocore/", "python/boto3/")) for name in names)
-    assert not any("__pycache__" in name for name in names)
+    # Bytecode for the target version only (the runtime cannot write it under /opt), none of another interpreter.
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    compiled = [name for name in names if name.endswith((".pyc", ".pyo"))]
+    assert "python/otel_serverless/aws_lambda/__pycache__/_wrapper." + tag + ".pyc" in compiled
+    assert all(name.endswith(f".{tag}.pyc") and "/__pycache__/" in name for name in compiled)
 
     opt = tmp_path / "opt"
     (opt / WRAPPER_NAME).chmod(0o755)  # zipfile does not restore modes; Lambda does
@@ -182,3 +186,15 @@ def test_runtime_provided_distributions_are_dropped(tmp_path: Path) -> None:
         (site / name).mkdir(parents=True)
     _drop_runtime_provided(site)
     assert sorted(path.name for path in site.iterdir()) == ["grpc", "grpcio-1.0.dist-info"]
+
+
+def test_stray_bytecode_is_dropped_before_compiling(tmp_path: Path) -> None:
+    from otel_serverless.layer import _drop_bytecode
+
+    site = tmp_path / "python"
+    (site / "pkg" / "__pycache__").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("")
+    (site / "pkg" / "__pycache__" / "__init__.cpython-39.pyc").write_bytes(b"old")
+    (site / "legacy.pyc").write_bytes(b"py2")
+    _drop_bytecode(site)
+    assert sorted(path.relative_to(site).as_posix() for path in site.rglob("*")) == ["pkg", "pkg/__init__.py"]
