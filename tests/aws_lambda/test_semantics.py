@@ -282,6 +282,21 @@ def test_killed_process_is_reported_by_the_next_one(tmp_path: Path, pipeline: Pi
     assert "serverless.previous_invocation.killed" not in again.invocation().attributes
 
 
+@pytest.mark.parametrize(
+    ("request_id", "deadline", "timed_out"),
+    [
+        ("plain", 1700000000123.456, False),
+        ('quote"back\\slash\nline', None, True),
+        ("ünïcode-☃-\U0001f600", 1e21, False),
+        ("x" * 300, float("nan"), False),
+        ("", float("inf"), True),
+    ],
+)
+def test_marker_record_is_the_json_of_the_record(request_id: str, deadline: float | None, timed_out: bool) -> None:
+    expected = json.dumps({"id": request_id[:128], "deadline": deadline, "timeout": timed_out}).encode()
+    assert _state._record(request_id, deadline, timed_out) == expected
+
+
 # -- memory and cost ----------------------------------------------------------------------
 
 
