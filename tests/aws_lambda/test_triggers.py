@@ -185,3 +185,32 @@ def test_step_functions_task_with_context_object() -> None:
     assert trigger.attempt == 3
     assert trigger.attributes["serverless.stepfunctions.state_name"] == "Charge"
     assert detect({"order": 1}).name == "fallback"
+
+
+def _every_detector_in_order(sample: Any) -> str:
+    """What detection answered before the shape dispatch: every detector asked, in order."""
+    for _name, detector in REGISTRY:
+        found = detector(sample, LambdaContext())
+        if found is not None:
+            return found.name
+    return "fallback"
+
+
+def _reshaped(sample: Any) -> list[Any]:
+    """The sample and shapes that sit on the dispatch's edges (records from mixed sources, odd types)."""
+    variants: list[Any] = [sample]
+    if not isinstance(sample, dict):
+        return variants
+    records = sample.get("Records")
+    if isinstance(records, list) and records:
+        variants.append({**sample, "Records": ["junk", *records]})  # first dict record decides
+        variants.append({**sample, "Records": [{**records[0], "EventSource": "aws:sns"}, *records[1:]]})
+        variants.append({**sample, "Records": {"not": "a list"}})
+        variants.append({**sample, "requestContext": {"http": {"method": "GET"}}})
+    return variants
+
+
+@pytest.mark.parametrize("name", all_event_names())
+def test_shape_dispatch_answers_as_every_detector_in_order_would(name: str) -> None:
+    for sample in _reshaped(event(name)):
+        assert detect(copy.deepcopy(sample), LambdaContext()).name == _every_detector_in_order(sample)

@@ -48,9 +48,53 @@ def _detector(name: str) -> Detector:
     return found
 
 
+# What a detector needs at the top level of a dict event to possibly answer: a detector
+# whose key is missing (or whose first record names another source) would return None,
+# so it is not asked. Saves running every detector ahead of the one that answers.
+_NEEDS_KEY: Final[dict[str, str]] = {
+    "alb": "requestContext",
+    "api_gateway_rest": "requestContext",
+    "function_url": "requestContext",
+    "api_gateway_http": "requestContext",
+    "sqs": "Records",
+    "sns": "Records",
+    "kinesis": "Records",
+    "dynamodb": "Records",
+    "s3": "Records",
+    "scheduled": "source",
+    "eventbridge": "detail",
+}
+#: The first record's source field and value each record-batch detector needs (see ``_base.records``).
+_RECORD_SOURCE: Final[dict[str, tuple[str, str]]] = {
+    "sqs": ("eventSource", "aws:sqs"),
+    "sns": ("EventSource", "aws:sns"),
+    "kinesis": ("eventSource", "aws:kinesis"),
+    "dynamodb": ("eventSource", "aws:dynamodb"),
+    "s3": ("eventSource", "aws:s3"),
+}
+
+
+def _candidates(event: Any) -> tuple[str, ...]:
+    """The detectors that may answer for *event*, in order (all of them unless it is a plain dict)."""
+    if type(event) is not dict:
+        return ORDER
+    listed = event.get("Records")
+    first = listed[0] if type(listed) is list and listed else None
+    found: list[str] = []
+    for name in ORDER:
+        key = _NEEDS_KEY.get(name)
+        if key is not None and key not in event:
+            continue
+        source = _RECORD_SOURCE.get(name)
+        if source is not None and type(first) is dict and first.get(source[0]) != source[1]:
+            continue  # records() looks at the first dict record: this one is from another source
+        found.append(name)
+    return tuple(found)
+
+
 def detect(event: Any, context: Any = None) -> Trigger:
     """The trigger of an invocation with this *event* (and Lambda *context*); never raises."""
-    for name in ORDER:
+    for name in _candidates(event):
         # try/except rather than guard(): a context manager per detector is measurable per call.
         try:
             found = _detector(name)(event, context)

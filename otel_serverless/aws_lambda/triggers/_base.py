@@ -98,7 +98,7 @@ class Detector(Protocol):
 
 def text(container: object, key: str, limit: int = MAX_VALUE_CHARS) -> str | None:
     """``container[key]`` if it is a non-empty string (cut to *limit*), else None."""
-    if not isinstance(container, Mapping):
+    if type(container) is not dict and not isinstance(container, Mapping):  # a dict: no ABC check
         return None
     value = container.get(key)
     if not isinstance(value, str) or not value:
@@ -107,14 +107,14 @@ def text(container: object, key: str, limit: int = MAX_VALUE_CHARS) -> str | Non
 
 
 def mapping(container: object, key: str) -> Mapping[str, Any] | None:
-    if not isinstance(container, Mapping):
+    if type(container) is not dict and not isinstance(container, Mapping):  # a dict: no ABC check
         return None
     value = container.get(key)
-    return value if isinstance(value, Mapping) else None
+    return value if type(value) is dict or isinstance(value, Mapping) else None
 
 
 def sequence(container: object, key: str) -> Sequence[Any] | None:
-    if not isinstance(container, Mapping):
+    if type(container) is not dict and not isinstance(container, Mapping):  # a dict: no ABC check
         return None
     value = container.get(key)
     return value if isinstance(value, list) else None
@@ -122,7 +122,7 @@ def sequence(container: object, key: str) -> Sequence[Any] | None:
 
 def number(container: object, key: str) -> int | None:
     """An integer field that AWS sends as a number or a numeric string."""
-    if not isinstance(container, Mapping):
+    if type(container) is not dict and not isinstance(container, Mapping):  # a dict: no ABC check
         return None
     value = container.get(key)
     if isinstance(value, bool):
