@@ -88,17 +88,35 @@ class ServerlessProcessor(SpanProcessor):
             plan = self._make_plan()
         if plan.end is None:
             return
-        invocation_span: bool | None = None
+        invocation: Invocation | bool | None = False  # False: not looked up yet
+        attributes: dict[str, AttributeValue] | None = None  # what adding stages added, not copied in yet
+        events: list[Event] = []
         for stage in plan.transformers:
             if stage.invocation_only:
-                if invocation_span is None:
-                    invocation_span = _invocation.in_flight() and invocation_of(span) is not None
-                if not invocation_span:
+                if invocation is False:
+                    invocation = invocation_of(span) if _invocation.in_flight() else None
+                if invocation is None:
                     continue
+            if stage in plan.adders:
+                try:
+                    added = stage.contribute(span, invocation)  # type: ignore[attr-defined]  # adders are AddingProcessors
+                except Exception as error:
+                    report(f"processor.{stage.name}", error)
+                    continue
+                if added is not None:
+                    attributes = {} if attributes is None else attributes
+                    attributes.update(added[0])
+                    events.extend(added[1])
+                continue
+            if attributes is not None:
+                span = _added(span, attributes, events)
+                attributes, events = None, []
             try:
                 span = stage.transform(span)
             except Exception as error:
                 report(f"processor.{stage.name}", error)
+        if attributes is not None:
+            span = _added(span, attributes, events)
         plan.end(span)
 
     def _make_plan(self) -> _Plan:
@@ -131,7 +149,14 @@ class ServerlessProcessor(SpanProcessor):
             then = stage.then
             if then is not None:
                 start, end = then.on_start, then.on_end
-        plan = _Plan(_generation, tuple(annotators), tuple(transformers), start, end)
+        adders = frozenset(
+            stage
+            for stage in transformers
+            if isinstance(stage, AddingProcessor)
+            and stage.invocation_only
+            and type(stage).transform is AddingProcessor.transform
+        )
+        plan = _Plan(_generation, tuple(annotators), tuple(transformers), adders, start, end)
         self._plan = plan
         return plan
 
@@ -143,6 +168,35 @@ class ServerlessProcessor(SpanProcessor):
             self.then.shutdown()
 
 
+class AddingProcessor(ServerlessProcessor):
+    """A stage that only *adds* attributes and events to invocation spans (memory, cost).
+
+    It says what it adds (:meth:`contribute`) instead of copying the span itself: in a
+    chain, consecutive adding stages share one copy of the span, made once after all of
+    them (a copy per stage per invocation span is measurable in the warm invocation).
+    A stage that fails adds nothing, as if its own copy were thrown away.
+    """
+
+    invocation_only = True
+
+    def contribute(
+        self, span: ReadableSpan, invocation: Invocation
+    ) -> tuple[Mapping[str, AttributeValue], Sequence[Event]] | None:
+        """The attributes and events to add to the invocation span *span* (None: nothing)."""
+        return None
+
+    def transform(self, span: ReadableSpan) -> ReadableSpan:
+        invocation = invocation_of(span)
+        if invocation is None:
+            return span
+        added = self.contribute(span, invocation)
+        if added is None:
+            return span
+        attributes = attributes_of(span)
+        attributes.update(added[0])
+        return replace(span, attributes=attributes, events=(*span.events, *added[1]))
+
+
 #: Chains longer than this are cut (a loop in ``then`` must not hang every span).
 _MAX_STAGES = 64
 _generation = 0
@@ -152,6 +206,8 @@ class _Plan(NamedTuple):
     generation: int
     annotators: tuple[ServerlessProcessor, ...]
     transformers: tuple[ServerlessProcessor, ...]
+    #: Transformers that only add (their own transform not overridden): see AddingProcessor.
+    adders: frozenset[ServerlessProcessor]
     start: Callable[[Span, Context | None], None] | None
     end: Callable[[ReadableSpan], None] | None
 
@@ -159,6 +215,25 @@ class _Plan(NamedTuple):
 def generation() -> int:
     """Changes whenever any chain's ``then`` changes (for caches of chain shapes)."""
     return _generation
+
+
+def _added(span: ReadableSpan, added: dict[str, AttributeValue], events: list[Event]) -> ReadableSpan:
+    attributes = attributes_of(span)
+    attributes.update(added)
+    return ReadableSpan(  # as replace() does, minus its copy of the fresh dict made just above
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=(*span.events, *events),
+        links=tuple(span.links),
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def invocation_of(span: ReadableSpan) -> Invocation | None:

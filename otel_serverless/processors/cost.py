@@ -16,12 +16,13 @@ import platform
 from dataclasses import dataclass
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless.aws_lambda._invocation import Invocation
-from otel_serverless.processors._stage import ServerlessProcessor, attributes_of, invocation_of, replace
+from otel_serverless.processors._stage import AddingProcessor
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,8 @@ def billed_ms(span: ReadableSpan, invocation: Invocation) -> int:
     return max(1, math.ceil(duration))
 
 
-class CostProcessor(ServerlessProcessor):
+class CostProcessor(AddingProcessor):
     name = "cost"
-    invocation_only = True
 
     def __init__(
         self, then: SpanProcessor | None = None, *, prices: Prices | None = None, arch: str | None = None
@@ -73,24 +73,21 @@ class CostProcessor(ServerlessProcessor):
         self.prices = prices
         self.arch = arch
 
-    def transform(self, span: ReadableSpan) -> ReadableSpan:
-        invocation = invocation_of(span)
-        if invocation is None or not invocation.memory_mb:
-            return span
+    def contribute(
+        self, span: ReadableSpan, invocation: Invocation
+    ) -> tuple[dict[str, AttributeValue], tuple[()]] | None:
+        if not invocation.memory_mb:
+            return None
         prices = self.prices or _settings.per_process("cost.prices", Prices.from_env)
         arch = self.arch or _settings.per_process("cost.architecture", architecture)
         billed = billed_ms(span, invocation)
         gb_seconds = billed / 1000 * invocation.memory_mb / 1024
         compute = gb_seconds * prices.per_gb_second(arch)
-        attributes = attributes_of(span)
-        attributes.update(
-            {
-                attr.COST_ARCHITECTURE: arch,
-                attr.COST_BILLED_DURATION_MS: billed,
-                attr.COST_GB_SECONDS: gb_seconds,
-                attr.COST_COMPUTE_USD: compute,
-                attr.COST_REQUEST_USD: prices.request,
-                attr.COST_USD: compute + prices.request,
-            }
-        )
-        return replace(span, attributes=attributes)
+        return {
+            attr.COST_ARCHITECTURE: arch,
+            attr.COST_BILLED_DURATION_MS: billed,
+            attr.COST_GB_SECONDS: gb_seconds,
+            attr.COST_COMPUTE_USD: compute,
+            attr.COST_REQUEST_USD: prices.request,
+            attr.COST_USD: compute + prices.request,
+        }, ()

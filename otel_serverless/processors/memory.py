@@ -11,11 +11,13 @@ import resource
 import sys
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless.processors._stage import ServerlessProcessor, attributes_of, invocation_of, replace
+from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless.processors._stage import AddingProcessor
 
 
 def peak_mb() -> float:
@@ -24,22 +26,19 @@ def peak_mb() -> float:
     return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
 
 
-class MemoryProcessor(ServerlessProcessor):
+class MemoryProcessor(AddingProcessor):
     name = "memory"
-    invocation_only = True
 
     def __init__(self, then: SpanProcessor | None = None, *, warn_ratio: float | None = None) -> None:
         super().__init__(then)
         self.warn_ratio = warn_ratio
 
-    def transform(self, span: ReadableSpan) -> ReadableSpan:
-        invocation = invocation_of(span)
-        if invocation is None:
-            return span
+    def contribute(
+        self, span: ReadableSpan, invocation: Invocation
+    ) -> tuple[dict[str, AttributeValue], list[Event]] | None:
         peak = round(peak_mb(), 1)
-        attributes = attributes_of(span)
-        attributes[attr.MEMORY_PEAK_MB] = peak
-        events = list(span.events)
+        attributes: dict[str, AttributeValue] = {attr.MEMORY_PEAK_MB: peak}
+        events: list[Event] = []
         limit = invocation.memory_mb
         if limit:
             ratio = round(peak / limit, 4)
@@ -61,4 +60,4 @@ class MemoryProcessor(ServerlessProcessor):
                         timestamp=span.end_time,
                     )
                 )
-        return replace(span, attributes=attributes, events=events)
+        return attributes, events

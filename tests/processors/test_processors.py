@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -124,3 +124,42 @@ def test_a_failing_processor_never_loses_the_span() -> None:
     assert traced(lambda e, c: "ok", tracer_provider=provider)({}, LambdaContext()) == "ok"
     assert [s.name for s in exporter.get_finished_spans()] == ["init", "orders"]
     assert {key for key, _ in _guard.swallowed} == {"processor.retries"}
+
+
+@pytest.mark.swallows
+def test_adding_stages_share_one_copy_and_a_failing_one_adds_nothing() -> None:
+    class HalfWay(MemoryProcessor):
+        name = "half-way"
+
+        def contribute(self, span: Any, invocation: Any) -> Any:
+            raise RuntimeError("contribute bug")
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    leaf = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(MemoryProcessor(then=HalfWay(then=CostProcessor(then=ScrubbingProcessor(then=leaf)))))
+    traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="1024"))
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "orders"]
+    assert span.attributes["serverless.memory.limit_mb"] == 1024
+    assert span.attributes["serverless.cost.billed_duration_ms"] >= 1
+    assert {key for key, _ in _guard.swallowed} == {"processor.half-way"}
+    (init,) = [s for s in exporter.get_finished_spans() if s.name == "init"]
+    assert "serverless.memory.peak_mb" not in init.attributes  # only the invocation span
+
+
+def test_adding_stage_transform_on_its_own() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    seen: list[Any] = []
+
+    class Keep(SpanProcessor):
+        def on_end(self, span: Any) -> None:
+            seen.append((MemoryProcessor().transform(span), CostProcessor().transform(span), span))
+
+    provider.add_span_processor(Keep())
+    traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="2048"))
+    memory, cost, original = seen[-1]
+    assert memory.attributes["serverless.memory.limit_mb"] == 2048 and memory is not original
+    assert "serverless.cost.usd" in cost.attributes and "serverless.memory.limit_mb" not in cost.attributes
+    assert "serverless.cost.usd" not in original.attributes  # the finished span itself is never changed
