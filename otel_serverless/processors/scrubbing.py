@@ -68,6 +68,9 @@ class Scrubber:
         self._hint = re.compile(rf"{word}|bearer\s|basic\s", re.IGNORECASE)
         #: Attribute keys come from a small set: remember each verdict (bounded).
         self._verdicts: dict[str, bool] = {}
+        #: Short attribute values already found clean (ARNs, routes, user agents recur on every
+        #: invocation): a set lookup instead of the regex (bounded; a str caches its own hash).
+        self._clean: set[str] = set()
         self._scheme = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
 
     @classmethod
@@ -127,7 +130,11 @@ class Scrubber:
             elif isinstance(value, str):
                 if "=" not in value and ":" not in value and " " not in value:
                     continue  # text()'s own first test, inlined: most values end here
+                if value in self._clean:
+                    continue
                 new = self.text(value)
+                if new is value and len(value) <= _CLEAN_MAX_CHARS and len(self._clean) < _CLEAN_MAX_VALUES:
+                    self._clean.add(value)
             elif isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
                 new = tuple(self.text(item) if isinstance(item, str) else item for item in value)
                 if tuple(new) == tuple(value):
@@ -138,6 +145,10 @@ class Scrubber:
                 attributes[key] = new  # replacing a value while iterating is safe: no key is added
                 changed = True
         return changed
+
+
+_CLEAN_MAX_CHARS = 512
+_CLEAN_MAX_VALUES = 1024
 
 
 class ScrubbingProcessor(ServerlessProcessor):
