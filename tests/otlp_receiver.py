@@ -91,7 +91,7 @@ def otlp_receiver() -> Iterator[Receiver]:
 
 
 @contextmanager
-def _listener(on_accept: Callable[[socket.socket], None]) -> Iterator[int]:
+def listener(on_accept: Callable[[socket.socket], None]) -> Iterator[int]:
     """A 127.0.0.1 port whose accepted connections are handed to *on_accept*."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -122,7 +122,7 @@ def silent_listener() -> Iterator[int]:
     """A port that accepts connections and never answers (a hung collector)."""
     accepted: list[socket.socket] = []
     try:
-        with _listener(accepted.append) as port:
+        with listener(accepted.append) as port:
             yield port
     finally:
         for connection in accepted:
@@ -132,7 +132,7 @@ def silent_listener() -> Iterator[int]:
 @contextmanager
 def slamming_listener() -> Iterator[int]:
     """A port that accepts each connection and closes it at once (a collector refusing work)."""
-    with _listener(lambda connection: connection.close()) as port:
+    with listener(lambda connection: connection.close()) as port:
         yield port
 
 

@@ -36,7 +36,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_serverless.export._exporters import otlp_exporter
 from otel_serverless.export._otlp_http import DEFAULT_ENDPOINT, OTLPSpanExporter
-from tests.otlp_receiver import closed_port, silent_listener
+from tests.otlp_receiver import closed_port, listener, silent_listener
 
 # Generous bound on how long an export may overrun its own timeout on a loaded
 # 2-core machine; far below what an unbounded wait would take.
@@ -148,39 +148,27 @@ def collector(tls_context: ssl.SSLContext | None = None) -> Iterator[Collector]:
 @contextmanager
 def dripping_listener() -> Iterator[int]:
     """Accepts, reads the request, then answers one byte every 50 ms, forever."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
     stop = threading.Event()
 
-    def serve() -> None:
-        sock.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                connection, _ = sock.accept()
-            except OSError:
-                continue
-            with connection:
-                connection.settimeout(0.1)
-                with suppress(OSError):
-                    connection.recv(65536)
-                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
-                    if stop.is_set():
-                        break
-                    try:
-                        connection.sendall(bytes((byte,)))
-                    except OSError:
-                        break
-                    time.sleep(0.05)
+    def drip(connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(0.1)
+            with suppress(OSError):
+                connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                if stop.is_set():
+                    break
+                try:
+                    connection.sendall(bytes((byte,)))
+                except OSError:
+                    break
+                time.sleep(0.05)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(3)
-        sock.close()
+    with listener(drip) as port:
+        try:
+            yield port
+        finally:
+            stop.set()  # before the listener joins its thread
 
 
 def _spans(*names: str) -> list[ReadableSpan]:
