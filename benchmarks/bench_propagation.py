@@ -1,8 +1,8 @@
 """Propagation cost per carrier: our inject + extract vs OTel's W3C propagator on a plain dict.
 
 For every carrier, each round takes the same fresh span contexts and times, for
-"ours", the producer setter (global propagator → one slot in the AWS shape) plus
-the consumer getter on the shape Lambda delivers, and for the "peer",
+"ours", the producer setter (global propagator → one slot in the AWS shape, on a
+user message built beforehand) plus the consumer getter on the shape Lambda delivers, and for the "peer",
 ``TraceContextTextMapPropagator().inject`` into a plain dict plus ``extract``.
 Rounds alternate ours/peer with the same iteration counts; the median round is
 reported in microseconds per inject+extract. What AWS does in between (turning
@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -42,15 +42,19 @@ from otel_serverless.propagation import (
     stepfunctions,
 )
 
-# One carrier: inject(ctx) -> the shape the consumer sees (untimed transport applied by `deliver`), extract(shape).
-Inject = Callable[[Context], Any]
+# One carrier: the user's message before injection (built untimed), inject(message, ctx) -> the
+# shape the consumer sees once `deliver` (AWS's part, untimed) is applied, and extract(shape).
+Message = Callable[[], Any]
+Inject = Callable[[Any, Context], Any]
 Deliver = Callable[[Any], Any]
 Extract = Callable[[Any], Any]
 
 
-def _sqs_inject(ctx: Context) -> Any:
-    entry = {"MessageBody": "order", "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "a"}}}
-    return sqs.inject_entry(entry, _carrier.inject_fields(ctx), None)[0]
+class Carrier(NamedTuple):
+    message: Message
+    inject: Inject
+    deliver: Deliver
+    extract: Extract
 
 
 def _sqs_deliver(entry: Any) -> Any:
@@ -64,30 +68,9 @@ def _sqs_deliver(entry: Any) -> Any:
     }
 
 
-def _sns_inject(ctx: Context) -> Any:
-    return sns.inject_entry({"Message": "order"}, _carrier.inject_fields(ctx))[0]
-
-
 def _sns_deliver(entry: Any) -> Any:
     attributes = {name: {"Type": "String", "Value": v["StringValue"]} for name, v in entry["MessageAttributes"].items()}
     return {"Sns": {"Message": entry["Message"], "MessageAttributes": attributes}}
-
-
-def _events_inject(ctx: Context) -> Any:
-    entry = {"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"order": 1}'}
-    return eventbridge.inject_entry(entry, _carrier.inject_fields(ctx), None)[0]
-
-
-def _kinesis_inject(ctx: Context) -> Any:
-    return kinesis.inject_record({"Data": b'{"order": 1}', "PartitionKey": "k"}, _carrier.inject_fields(ctx))[0]
-
-
-def _sfn_inject(ctx: Context) -> Any:
-    return stepfunctions.inject_input({"input": '{"order": 1}'}, _carrier.inject_fields(ctx))[0]
-
-
-def _lambda_inject(ctx: Context) -> Any:
-    return lambda_invoke.inject_client_context(None, _carrier.inject_fields(ctx))[0]
 
 
 def _lambda_deliver(encoded: Any) -> Any:
@@ -95,27 +78,59 @@ def _lambda_deliver(encoded: Any) -> Any:
     return SimpleNamespace(custom=document["custom"], env=None, client=None)
 
 
-def _s3_inject(ctx: Context) -> Any:
-    return s3.inject_metadata({"owner": "a"}, _carrier.inject_fields(ctx))[0]
+def _fields(ctx: Context) -> _carrier.Fields:
+    return _carrier.inject_fields(ctx)
 
 
-def _dynamodb_inject(ctx: Context) -> Any:
-    return dynamodb.inject_item({"pk": {"S": "a"}}, _carrier.inject_fields(ctx))[0]
-
-
-CARRIERS: dict[str, tuple[Inject, Deliver, Extract]] = {
-    "sqs": (_sqs_inject, _sqs_deliver, sqs.extract_lambda_record),
-    "sns": (_sns_inject, _sns_deliver, sns.extract_lambda_record),
-    "eventbridge": (_events_inject, lambda e: {"detail": json.loads(e["Detail"])}, eventbridge.extract_event),
-    "kinesis": (
-        _kinesis_inject,
-        lambda r: {"kinesis": {"data": base64.b64encode(r["Data"]).decode()}},
+CARRIERS: dict[str, Carrier] = {
+    "sqs": Carrier(
+        lambda: {"MessageBody": "order", "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "a"}}},
+        lambda entry, ctx: sqs.inject_entry(entry, _fields(ctx), None)[0],
+        _sqs_deliver,
+        sqs.extract_lambda_record,
+    ),
+    "sns": Carrier(
+        lambda: {"Message": "order"},
+        lambda entry, ctx: sns.inject_entry(entry, _fields(ctx))[0],
+        _sns_deliver,
+        sns.extract_lambda_record,
+    ),
+    "eventbridge": Carrier(
+        lambda: {"Source": "shop", "DetailType": "OrderPlaced", "Detail": '{"order": 1}'},
+        lambda entry, ctx: eventbridge.inject_entry(entry, _fields(ctx), None)[0],
+        lambda entry: {"detail": json.loads(entry["Detail"])},
+        eventbridge.extract_event,
+    ),
+    "kinesis": Carrier(
+        lambda: {"Data": b'{"order": 1}', "PartitionKey": "k"},
+        lambda record, ctx: kinesis.inject_record(record, _fields(ctx))[0],
+        lambda record: {"kinesis": {"data": base64.b64encode(record["Data"]).decode()}},
         kinesis.extract_record,
     ),
-    "stepfunctions": (_sfn_inject, lambda p: json.loads(p["input"]), stepfunctions.extract_input),
-    "lambda_invoke": (_lambda_inject, _lambda_deliver, lambda_invoke.extract_client_context),
-    "s3": (_s3_inject, lambda m: m, s3.extract_metadata),
-    "dynamodb": (_dynamodb_inject, lambda i: {"dynamodb": {"NewImage": i}}, dynamodb.extract_stream_record),
+    "stepfunctions": Carrier(
+        lambda: {"input": '{"order": 1}'},
+        lambda params, ctx: stepfunctions.inject_input(params, _fields(ctx))[0],
+        lambda params: json.loads(params["input"]),
+        stepfunctions.extract_input,
+    ),
+    "lambda_invoke": Carrier(
+        lambda: None,  # no ClientContext of the user's
+        lambda client_context, ctx: lambda_invoke.inject_client_context(client_context, _fields(ctx))[0],
+        _lambda_deliver,
+        lambda_invoke.extract_client_context,
+    ),
+    "s3": Carrier(
+        lambda: {"owner": "a"},
+        lambda metadata, ctx: s3.inject_metadata(metadata, _fields(ctx))[0],
+        lambda metadata: metadata,
+        s3.extract_metadata,
+    ),
+    "dynamodb": Carrier(
+        lambda: {"pk": {"S": "a"}},
+        lambda item, ctx: dynamodb.inject_item(item, _fields(ctx))[0],
+        lambda item: {"dynamodb": {"NewImage": item}},
+        dynamodb.extract_stream_record,
+    ),
 }
 
 
@@ -130,12 +145,14 @@ def _contexts(count: int) -> list[Context]:
     return contexts
 
 
-def _ours(carrier: tuple[Inject, Deliver, Extract], contexts: list[Context]) -> float:
-    inject, deliver, extract = carrier
+def _ours(carrier: Carrier, contexts: list[Context]) -> float:
+    messages = [carrier.message() for _ in contexts]  # the user's messages exist before the send: not timed
+    inject = carrier.inject
     start = time.perf_counter()
-    shapes = [inject(ctx) for ctx in contexts]
+    shapes = [inject(message, ctx) for message, ctx in zip(messages, contexts, strict=True)]
     injected = time.perf_counter() - start
-    delivered = [deliver(shape) for shape in shapes]  # AWS's part: not timed
+    delivered = [carrier.deliver(shape) for shape in shapes]  # AWS's part: not timed
+    extract = carrier.extract
     start = time.perf_counter()
     for event in delivered:
         if extract(event) is None:

@@ -87,6 +87,10 @@ class FieldsGetter(Getter[Mapping[str, str]]):
 
 fields_getter: Final = FieldsGetter()
 
+#: The outcomes carriers report most, built once (an Outcome is immutable).
+INJECTED_ATTRIBUTE: Final = Outcome(CHANNEL_ATTRIBUTE)
+INJECTED_PAYLOAD: Final = Outcome(CHANNEL_PAYLOAD)
+
 
 def inject_fields(context: Context | None = None) -> Fields:
     """The global propagator's fields for *context* (default: the current one)."""
@@ -109,6 +113,14 @@ def encode(fields: Mapping[str, str]) -> str:
     """The slot value: compact ASCII JSON (safe in every AWS string field)."""
     # Propagation fields are plain ASCII: for them, what json.dumps would write, written
     # directly (it is measurable on every message); anything else goes through json.
+    if len(fields) == 1:
+        value = fields.get(_w3c.TRACEPARENT)
+        if type(value) is str:
+            known = _w3c.slot_of(value)  # just injected: already written
+            if known is not None:
+                return known
+            if _w3c.is_bare_traceparent(value):
+                return '{"traceparent":"' + value + '"}'
     parts = []
     plain = _PLAIN_JSON_TEXT.fullmatch
     for key, value in fields.items():
@@ -166,6 +178,14 @@ def extract(fields: Mapping[str, str]) -> Context | None:
     if context is None:
         context = propagate.extract(fields, context=Context(), getter=fields_getter)
     return context if is_remote_parent(context) else None
+
+
+def extract_slot(value: object) -> Context | None:
+    """The context in one slot value (JSON text, bytes or a parsed object), or None."""
+    found = _w3c.from_slot(value)
+    if found is None and type(value) is dict and len(value) == 1:
+        found = _w3c.from_traceparent(value.get(_w3c.TRACEPARENT))
+    return found if found is not None else extract(decode(value))
 
 
 def is_remote_parent(context: Context | None) -> bool:
@@ -233,18 +253,27 @@ def fields_from_attributes(attributes: object) -> Fields:
     return fields
 
 
-_fields_of: tuple[object, tuple[str, ...]] = (None, ())
+_fields_of: tuple[object, tuple[str, ...], tuple[str, ...]] = (None, (), ())
 
 
 def _propagator_fields() -> tuple[str, ...]:
     """The global propagator's field names (``fields`` builds a new set on every read)."""
+    return _fields_cache()[1]
+
+
+def _field_spellings() -> tuple[str, ...]:
+    """Every spelling :func:`_get_ci` looks up for :func:`_propagator_fields`: as given and lower-cased."""
+    return _fields_cache()[2]
+
+
+def _fields_cache() -> tuple[object, tuple[str, ...], tuple[str, ...]]:
     global _fields_of
     propagator = propagate.get_global_textmap()
-    cached_for, names = _fields_of
-    if cached_for is not propagator:
+    if _fields_of[0] is not propagator:
         names = tuple(propagator.fields)
-        _fields_of = (propagator, names)
-    return names
+        spellings = tuple(dict.fromkeys([*names, *(name.lower() for name in names)]))
+        _fields_of = (propagator, names, spellings)
+    return _fields_of
 
 
 def _get_ci(mapping: Mapping[Any, Any], name: str) -> object:
@@ -256,6 +285,15 @@ def _get_ci(mapping: Mapping[Any, Any], name: str) -> object:
 
 def extract_attributes(attributes: object) -> Context | None:
     """Context from message attributes (any AWS shape), or None."""
+    if type(attributes) is dict and RESERVED_KEY in attributes:
+        # Our slot alone (no upstream per-field attributes to merge): read it directly.
+        for name in _field_spellings():
+            if name in attributes:
+                break
+        else:
+            found = _w3c.from_slot(attribute_value(attributes[RESERVED_KEY]))
+            if found is not None:
+                return found
     fields = fields_from_attributes(attributes)
     found = extract(fields)
     if found is None and "x-datadog-trace-id" in fields:
@@ -276,12 +314,31 @@ def attribute_size(name: str, attribute: object) -> int:
     if not isinstance(attribute, MAPPING):
         return size
     get = attribute.get
-    size += text_size(get("DataType")) + text_size(get("StringValue")) + text_size(get("BinaryValue"))
+    for value in (get("DataType"), get("StringValue"), get("BinaryValue")):
+        if value is None:
+            continue
+        if type(value) is str and value.isascii():  # the usual case, without a call
+            size += len(value)
+        else:
+            size += text_size(value)
     for values in ("StringListValues", "BinaryListValues"):
-        items = attribute.get(values)
-        if isinstance(items, list):
-            size += sum(len(item.encode("utf-8") if isinstance(item, str) else item) for item in items)
+        if values in attribute:
+            items = get(values)
+            if isinstance(items, list):
+                size += sum(len(item.encode("utf-8") if isinstance(item, str) else item) for item in items)
     return size
+
+
+def attributes_size(attributes: object) -> int:
+    """:func:`attribute_size` summed over a mapping of request attributes (0 if not a mapping)."""
+    if not attributes or not isinstance(attributes, MAPPING):
+        return 0
+    return sum([attribute_size(name if type(name) is str else str(name), value) for name, value in attributes.items()])
+
+
+def slot_attribute_size(slot: Mapping[str, str]) -> int:
+    """:func:`attribute_size` of a :func:`string_attribute` holding an :func:`encode` result (ASCII)."""
+    return len(RESERVED_KEY) + len(slot["DataType"]) + len(slot["StringValue"])
 
 
 def text_size(value: object) -> int:

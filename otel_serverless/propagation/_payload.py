@@ -12,17 +12,24 @@ context rather than stack a second one.
 from __future__ import annotations
 
 import json
+import re
 from typing import Final
 
 from opentelemetry.context import Context
 
-from otel_serverless.propagation._carrier import MAPPING, RESERVED_KEY, SIZE_LIMIT, Fields, decode, encode, extract
+from otel_serverless.propagation import _w3c
+from otel_serverless.propagation._carrier import MAPPING, RESERVED_KEY, SIZE_LIMIT, Fields, encode, extract_slot
 
 #: Why a payload was left alone (recorded on the producer span, never raised).
 NOT_JSON_OBJECT: Final = "not_json_object"
 TOO_LARGE: Final = SIZE_LIMIT
 
 _KEY_TEXT: Final = json.dumps(RESERVED_KEY)
+_KEY_BYTES: Final = _KEY_TEXT.encode()
+#: Where :func:`embed` leaves the slot of a lone traceparent: the last member of the top-level object.
+_TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})"\}\}[ \t\r\n]*')
+#: The longest tail _TAIL can match, plus the trailing whitespace we look at.
+_TAIL_CHARS: Final = 110
 
 
 def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tuple[str | bytes | None, str | None]:
@@ -31,38 +38,73 @@ def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tupl
     *limit* is the most UTF-8 bytes the new document may take.
     """
     raw = bytes(document) if isinstance(document, bytearray) else document
-    if len(raw) > limit or raw.lstrip()[:1] not in ("{", b"{"):
-        return None, TOO_LARGE if len(raw) > limit else NOT_JSON_OBJECT
+    if len(raw) > limit:
+        return None, TOO_LARGE
+    if not starts_object(raw):
+        return None, NOT_JSON_OBJECT
     try:
-        parsed = json.loads(raw)
-    except (ValueError, RecursionError):
+        parsed = json.loads(raw)  # the whole document must be one JSON object: never splice into anything else
+    except (ValueError, RecursionError):  # invalid UTF-8 included (UnicodeDecodeError)
         return None, NOT_JSON_OBJECT
     if not isinstance(parsed, dict):
         return None, NOT_JSON_OBJECT
-    slot = encode(fields)
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError:  # JSON in UTF-16/32 parses, but we only splice UTF-8
-        return None, NOT_JSON_OBJECT
+    new: str | bytes
     if RESERVED_KEY in parsed:
         parsed[RESERVED_KEY] = fields
-        new_text = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+        new = text.encode("utf-8") if isinstance(raw, bytes) else text
     else:
-        end = text.rindex("}")
-        member = f"{_KEY_TEXT}:{slot}"
-        new_text = f"{text[:end]}{',' if parsed else ''}{member}{text[end:]}"
-    encoded = new_text.encode("utf-8")
-    if len(encoded) > limit:
+        member = f"{',' if parsed else ''}{_KEY_TEXT}:{encode(fields)}"
+        if isinstance(raw, bytes):
+            end = raw.rindex(b"}")
+            new = raw[:end] + member.encode("ascii") + raw[end:]  # encode() is ASCII
+        else:
+            end = raw.rindex("}")
+            new = raw[:end] + member + raw[end:]
+    size = len(new) if isinstance(new, bytes) or new.isascii() else len(new.encode("utf-8"))
+    if size > limit:
         return None, TOO_LARGE
-    return (encoded if isinstance(raw, bytes) else new_text), None
+    return new, None
 
 
-def fields_in(obj: object) -> Fields:
-    """Our fields inside an already-parsed JSON object (the slot is an object or JSON text)."""
-    if not isinstance(obj, MAPPING):
-        return {}
-    return decode(obj.get(RESERVED_KEY))
+def starts_object(raw: str | bytes) -> bool:
+    """Whether *raw* may be a JSON object we can splice: ``{`` first, and UTF-8 if bytes."""
+    if raw[:1] not in ("{", b"{") and raw.lstrip()[:1] not in ("{", b"{"):
+        return False
+    # json.loads also reads UTF-16/32 bytes (NULs among the first four), but we only splice UTF-8.
+    return not (isinstance(raw, bytes) and b"\x00" in raw[:4])
+
+
+def mentions_key(document: str | bytes) -> bool:
+    """Whether the reserved key's name occurs in *document* at all (else there is nothing to parse for)."""
+    if isinstance(document, bytes):
+        return _KEY_BYTES in document
+    return _KEY_TEXT in document
+
+
+def from_tail(document: str | bytes) -> Context | None:
+    """The context :func:`embed` spliced into *document* for a lone traceparent, read from its end; else None.
+
+    None means "not that shape" and the caller parses the document. When the
+    text ends with ``,"_otel":{"traceparent":"…"}}`` (no escapes, no nesting),
+    that member belongs to the top-level object of any valid JSON document: the
+    final brace closes the top level, and a member holding no backslash cannot
+    sit inside a string. So a large payload is not parsed just to find its
+    context. (A document that is not valid JSON may give a context here; it
+    could have carried any context anyway.)
+    """
+    marker = document.rfind(_KEY_BYTES if isinstance(document, bytes) else _KEY_TEXT)  # type: ignore[arg-type]
+    if marker <= 0 or len(document) - marker > _TAIL_CHARS:
+        return None
+    tail = document[marker - 1 :]
+    if isinstance(tail, bytes):
+        if not tail.isascii():
+            return None
+        tail = tail.decode("ascii")
+    match = _TAIL.fullmatch(tail)
+    return None if match is None else _w3c.from_traceparent(match.group(1))
 
 
 def extract_from(obj: object) -> Context | None:
-    return extract(fields_in(obj))
+    """The context in an already-parsed JSON object's slot, or None."""
+    return extract_slot(obj.get(RESERVED_KEY)) if isinstance(obj, MAPPING) else None

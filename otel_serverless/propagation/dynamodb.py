@@ -39,9 +39,8 @@ from otel_serverless.propagation._carrier import (
     SIZE_LIMIT,
     Fields,
     Outcome,
-    decode,
     encode,
-    extract,
+    extract_slot,
     text_size,
 )
 
@@ -164,7 +163,7 @@ def extract_stream_record(record: Mapping[str, Any]) -> Context | None:
     if not isinstance(image, MAPPING):
         return None
     slot = image.get(RESERVED_KEY)
-    return extract(decode(slot.get("S"))) if isinstance(slot, MAPPING) else None
+    return extract_slot(slot.get("S")) if isinstance(slot, MAPPING) else None
 
 
 def item_size(item: Mapping[str, Any]) -> int:

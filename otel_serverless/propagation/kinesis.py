@@ -49,7 +49,6 @@ __all__ = [
 DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
 #: PutRecords: all records of one request together, 5 MiB.
 MAX_REQUEST_BYTES: Final = 5_242_880
-_MARKER: Final = json.dumps(RESERVED_KEY).encode()
 
 
 # -- consumer -------------------------------------------------------------------------
@@ -74,9 +73,14 @@ def extract_record(record: Mapping[str, Any]) -> Context | None:
 
 def extract_data(data: object) -> Context | None:
     """Context from a record's data (``GetRecords`` ``Data``: bytes, or text), or None."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if not isinstance(data, (bytes, bytearray)) or _MARKER not in data or data.lstrip()[:1] != b"{":
+    if isinstance(data, bytearray):
+        data = bytes(data)
+    if not isinstance(data, (str, bytes)) or not _payload.starts_object(data):
+        return None
+    found = _payload.from_tail(data)
+    if found is not None:
+        return found
+    if not _payload.mentions_key(data):
         return None
     try:
         parsed = json.loads(data)

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from opentelemetry.context import Context
 
+from otel_serverless.propagation import _w3c
 from otel_serverless.propagation._carrier import (
     CHANNEL_CLIENT_CONTEXT,
     DATADOG_KEY,
@@ -33,6 +34,7 @@ from otel_serverless.propagation._carrier import (
     Fields,
     Outcome,
     decode,
+    encode,
     extract,
     lowered,
 )
@@ -41,6 +43,7 @@ __all__ = ["MAX_CLIENT_CONTEXT_BYTES", "extract_client_context", "inject_client_
 
 #: Largest ``ClientContext`` Invoke accepts: 3,583 bytes of base64.
 MAX_CLIENT_CONTEXT_BYTES: Final = 3_583
+INJECTED_CLIENT_CONTEXT: Final = Outcome(CHANNEL_CLIENT_CONTEXT)
 
 
 def extract_client_context(client_context: Any) -> Context | None:
@@ -52,6 +55,10 @@ def extract_client_context(client_context: Any) -> Context | None:
     )
     if not isinstance(custom, MAPPING):
         return None
+    if len(custom) == 1:  # what we send when the caller has no ClientContext of their own
+        found = _w3c.from_traceparent(custom.get(_w3c.TRACEPARENT))
+        if found is not None:
+            return found
     fields = lowered(custom.items())
     fields.pop(RESERVED_KEY.lower(), None)
     for nested in (DATADOG_KEY, RESERVED_KEY):
@@ -64,15 +71,22 @@ def inject_client_context(client_context: object, fields: Fields) -> tuple[str |
     """The base64 ClientContext to send (the user's, merged), or (None, why not)."""
     if not fields:
         return None, Outcome(reason=NO_CONTEXT)
+    if client_context is None:
+        # Exactly json.dumps({"custom": fields}, separators=(",", ":")): encode() writes the same JSON.
+        text = '{"custom":' + encode(fields) + "}"
+        return _checked(base64.b64encode(text.encode("ascii")).decode("ascii"))
     document = _user_document(client_context)
     custom = (document.get("custom") or {}) if document is not None else None
     if document is None or not isinstance(custom, dict):
         return None, Outcome(reason=NOT_APPLICABLE)
     document = {**document, "custom": {**custom, **fields}}
-    encoded = base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return _checked(base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii"))
+
+
+def _checked(encoded: str) -> tuple[str | None, Outcome]:
     if len(encoded) > MAX_CLIENT_CONTEXT_BYTES:
         return None, Outcome(reason=SIZE_LIMIT)
-    return encoded, Outcome(CHANNEL_CLIENT_CONTEXT)
+    return encoded, INJECTED_CLIENT_CONTEXT
 
 
 def _user_document(client_context: object) -> dict[str, Any] | None:

@@ -28,9 +28,8 @@ from otel_serverless.propagation._carrier import (
     SIZE_LIMIT,
     Fields,
     Outcome,
-    decode,
     encode,
-    extract,
+    extract_slot,
     text_size,
 )
 
@@ -92,7 +91,7 @@ def extract_metadata(metadata: Mapping[str, Any]) -> Context | None:
     value = metadata.get(METADATA_KEY)
     if value is None:  # S3 lower-cases keys; be lenient with other clients
         value = next((v for k, v in metadata.items() if isinstance(k, str) and k.lower() == METADATA_KEY), None)
-    return extract(decode(value))
+    return extract_slot(value)
 
 
 def metadata_size(metadata: Mapping[str, Any]) -> int:

@@ -21,7 +21,7 @@ from typing import Any, Final
 from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
-    CHANNEL_ATTRIBUTE,
+    INJECTED_ATTRIBUTE,
     MAPPING,
     NO_CONTEXT,
     NO_FREE_SLOT,
@@ -30,8 +30,10 @@ from otel_serverless.propagation._carrier import (
     Fields,
     Outcome,
     attribute_size,
+    attributes_size,
     encode,
     extract_attributes,
+    slot_attribute_size,
     string_attribute,
     text_size,
 )
@@ -96,11 +98,8 @@ def _from_message(message: object) -> Context | None:
 
 def message_size(entry: Mapping[str, Any]) -> int:
     """Bytes SNS counts for one message: message, subject and every attribute."""
-    size = text_size(entry.get("Message")) + text_size(entry.get("Subject"))
-    attributes = entry.get("MessageAttributes")
-    if isinstance(attributes, MAPPING):
-        size += sum(attribute_size(str(name), value) for name, value in attributes.items())
-    return size
+    get = entry.get
+    return text_size(get("Message")) + text_size(get("Subject")) + attributes_size(get("MessageAttributes"))
 
 
 def inject_entry(
@@ -116,9 +115,9 @@ def inject_entry(
     limit = MAX_MESSAGE_BYTES if room is None else min(MAX_MESSAGE_BYTES, size + room)
     slot = string_attribute(encode(fields))
     base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-    if base + attribute_size(RESERVED_KEY, slot) > limit:
+    if base + slot_attribute_size(slot) > limit:
         return entry, Outcome(reason=SIZE_LIMIT)
-    return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, Outcome(CHANNEL_ATTRIBUTE)
+    return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
 
 
 def inject_entries(entries: list[Mapping[str, Any]], fields: Fields) -> tuple[list[Mapping[str, Any]], list[Outcome]]:

@@ -22,8 +22,8 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation import xray
 from otel_serverless.propagation._carrier import (
-    CHANNEL_ATTRIBUTE,
     CHANNEL_AWS_TRACE_HEADER,
+    INJECTED_ATTRIBUTE,
     MAPPING,
     NO_CONTEXT,
     NO_FREE_SLOT,
@@ -32,8 +32,10 @@ from otel_serverless.propagation._carrier import (
     Fields,
     Outcome,
     attribute_size,
+    attributes_size,
     encode,
     extract_attributes,
+    slot_attribute_size,
     string_attribute,
     text_size,
 )
@@ -64,7 +66,10 @@ def extract_lambda_record(record: Mapping[str, Any]) -> Context | None:
     """Context from a Lambda SQS event record, or None."""
     if not isinstance(record, MAPPING):
         return None
-    return _extract(record.get("messageAttributes"), record.get("body"), record.get("attributes"))
+    found = extract_attributes(record.get("messageAttributes"))
+    if found is None:
+        found = _fallbacks(record.get("body"), record.get("attributes"))
+    return found
 
 
 def extract_message(message: Mapping[str, Any]) -> Context | None:
@@ -80,8 +85,12 @@ def extract_message(message: Mapping[str, Any]) -> Context | None:
 
 def _extract(attributes: object, body: object, system: object) -> Context | None:
     found = extract_attributes(attributes)
-    if found is None:
-        found = _from_body(body)
+    return _fallbacks(body, system) if found is None else found
+
+
+def _fallbacks(body: object, system: object) -> Context | None:
+    """What a message without our slot (or upstream's attributes) may still carry: an envelope, AWSTraceHeader."""
+    found = _from_body(body)
     if found is None and isinstance(system, MAPPING):
         found = xray.extract_header(system.get(xray.SQS_SYSTEM_ATTRIBUTE))
     return found
@@ -116,12 +125,12 @@ def _from_body(body: object) -> Context | None:  # noqa: PLR0911  # one exit per
 
 def message_size(entry: Mapping[str, Any]) -> int:
     """Bytes SQS counts for one message: body plus every attribute's name, type and value."""
-    size = text_size(entry.get("MessageBody"))
-    for group in ("MessageAttributes", "MessageSystemAttributes"):
-        attributes = entry.get(group)
-        if isinstance(attributes, MAPPING):
-            size += sum(attribute_size(str(name), value) for name, value in attributes.items())
-    return size
+    get = entry.get
+    return (
+        text_size(get("MessageBody"))
+        + attributes_size(get("MessageAttributes"))
+        + attributes_size(get("MessageSystemAttributes"))
+    )
 
 
 def inject_entry(
@@ -148,8 +157,8 @@ def inject_entry(
         slot = string_attribute(encode(fields))
         # A slot already there (a forwarded message) is replaced, not added.
         base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-        if base + attribute_size(RESERVED_KEY, slot) <= limit:
-            return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, Outcome(CHANNEL_ATTRIBUTE)
+        if base + slot_attribute_size(slot) <= limit:
+            return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
         reason = SIZE_LIMIT
     system = entry.get("MessageSystemAttributes") or {}
     if xray_header and isinstance(system, MAPPING) and xray.SQS_SYSTEM_ATTRIBUTE not in system:

@@ -33,11 +33,14 @@ MAX_INPUT_BYTES: Final = 262_144
 
 def extract_input(payload: Any) -> Context | None:
     """Context from a Lambda task's input (dict, or JSON text), or None."""
-    if isinstance(payload, (str, bytes, bytearray)):
-        if len(payload) > MAX_INPUT_BYTES or RESERVED_KEY not in (
-            payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-        ):
+    if isinstance(payload, bytearray):
+        payload = bytes(payload)
+    if isinstance(payload, (str, bytes)):
+        if len(payload) > MAX_INPUT_BYTES or not _payload.starts_object(payload):
             return None
+        found = _payload.from_tail(payload)
+        if found is not None or not _payload.mentions_key(payload):
+            return found
         try:
             payload = json.loads(payload)
         except (ValueError, RecursionError):
