@@ -333,12 +333,31 @@ def attributes_size(attributes: object) -> int:
     """:func:`attribute_size` summed over a mapping of request attributes (0 if not a mapping)."""
     if not attributes or not isinstance(attributes, MAPPING):
         return 0
-    return sum([attribute_size(name if type(name) is str else str(name), value) for name, value in attributes.items()])
+    size = 0
+    for name, attribute in attributes.items():
+        if type(attribute) is dict and len(attribute) == 2 and type(name) is str:
+            # The usual attribute, {"DataType": "String", "StringValue": "..."} in ASCII, without a call.
+            data_type, value = attribute.get("DataType"), attribute.get("StringValue")
+            if (
+                type(data_type) is str
+                and type(value) is str
+                and name.isascii()
+                and value.isascii()
+                and data_type.isascii()
+            ):
+                size += len(name) + len(data_type) + len(value)
+                continue
+        size += attribute_size(name if type(name) is str else str(name), attribute)
+    return size
 
 
-def slot_attribute_size(slot: Mapping[str, str]) -> int:
-    """:func:`attribute_size` of a :func:`string_attribute` holding an :func:`encode` result (ASCII)."""
-    return len(RESERVED_KEY) + len(slot["DataType"]) + len(slot["StringValue"])
+def slot_attribute(fields: Mapping[str, str]) -> tuple[dict[str, str], int]:
+    """Our slot as a ``String`` message attribute, and its :func:`attribute_size` (encode() writes ASCII)."""
+    text = encode(fields)
+    return {"DataType": "String", "StringValue": text}, _SLOT_ATTRIBUTE_OVERHEAD + len(text)
+
+
+_SLOT_ATTRIBUTE_OVERHEAD: Final = len(RESERVED_KEY) + len("String")
 
 
 def text_size(value: object) -> int:

@@ -26,11 +26,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, cast
 
 from opentelemetry import propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
-from opentelemetry.context import Context
+from opentelemetry.context import Context, get_current
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace.propagation import _SPAN_KEY
@@ -45,12 +45,15 @@ _ZERO_TRACE: Final = "0" * 32
 _ZERO_SPAN: Final = "0" * 16
 _INVALID: Final = trace.INVALID_SPAN_CONTEXT
 _DEFAULT_TRACE_STATE: Final = trace.DEFAULT_TRACE_STATE
+_new_tuple: Final = tuple.__new__
 #: Every flags byte, built once: ``TraceFlags(n)`` is an int subclass constructed per extraction otherwise.
 _FLAGS: Final = tuple(trace.TraceFlags(value) for value in range(256))
+_FLAGS_BY_HEX: Final = {"%02x" % value: flags for value, flags in enumerate(_FLAGS)}  # noqa: UP031
 #: A slot as :func:`_carrier.encode` writes a lone version-00 traceparent: the common case on every hop.
-_BARE_SLOT: Final = re.compile(r'\{"traceparent":"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})"\}')
-#: A version-00 traceparent exactly as :func:`inject` writes it.
-_BARE_TRACEPARENT: Final = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+#: A version-00 traceparent exactly as :func:`inject` writes it; groups: trace id, span id, flags.
+BARE_TRACEPARENT_GROUPS: Final = r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})"
+_BARE_TRACEPARENT: Final = re.compile(BARE_TRACEPARENT_GROUPS)
+_BARE_SLOT: Final = re.compile(r'\{"traceparent":"' + BARE_TRACEPARENT_GROUPS + r'"\}')
 # The propagator's own logger: its warning stays where users look for it.
 _logger = logging.getLogger(TraceContextTextMapPropagator.__module__)
 
@@ -89,20 +92,36 @@ def _current_shape() -> _Shape:
     return shape
 
 
+#: Span classes seen so far (the SDK's and NonRecordingSpan, in practice).
+_SPAN_TYPES: set[type] = set()
+
+
+def _is_span(candidate: object) -> bool:
+    if isinstance(candidate, trace.Span):
+        _SPAN_TYPES.add(type(candidate))
+        return True
+    return False
+
+
 def inject(context: Context | None) -> dict[str, str] | None:
     """The fields the default propagator would inject for *context*; None if it is not the default."""
     shape = _current_shape()
     if not shape.fast:
         return None
+    global _last_slot
     fields: dict[str, str] = {}
-    span_context = trace.get_current_span(context).get_span_context()
+    span = (context if context is not None else get_current()).get(_SPAN_KEY)
+    # get_current_span()'s rule (anything but a Span is no span), with the ABC check done once per type.
+    if type(span) not in _SPAN_TYPES and not _is_span(span):
+        span = trace.INVALID_SPAN
+    span_context = cast(trace.Span, span).get_span_context()
     if span_context != _INVALID:
         # One unpacking of the SpanContext tuple instead of four property reads, and
         # %-formatting for format_trace_id/format_span_id's hex: measurably cheaper here.
         trace_id, span_id, _, flags, trace_state, _ = span_context
         slot = '{"traceparent":"00-%032x-%016x-%02x"}' % (trace_id, span_id, flags)  # noqa: UP031
         fields[TRACEPARENT] = traceparent = slot[16:-2]
-        _remember_slot(traceparent, slot)
+        _last_slot = (traceparent, slot)  # one assignment: readers on other threads see a consistent pair
         if trace_state is not _DEFAULT_TRACE_STATE and trace_state:
             fields[_TRACESTATE] = trace_state.to_header()
     if shape.baggage is not None:
@@ -113,11 +132,6 @@ def inject(context: Context | None) -> dict[str, str] | None:
 #: The last traceparent :func:`inject` wrote and the slot holding it alone. Strings are
 #: immutable: a field that *is* this object (identity, not equality) has this slot.
 _last_slot: tuple[str, str] = ("", "")
-
-
-def _remember_slot(traceparent: str, slot: str) -> None:
-    global _last_slot
-    _last_slot = (traceparent, slot)  # one assignment: readers on other threads see a consistent pair
 
 
 def slot_of(traceparent: str) -> str | None:
@@ -151,7 +165,7 @@ def from_slot(text: object) -> Context | None:
     """
     if type(text) is not str:
         return None
-    return _bare(_BARE_SLOT.fullmatch(text))
+    return from_match(_BARE_SLOT.fullmatch(text))
 
 
 def is_bare_traceparent(value: str) -> bool:
@@ -163,21 +177,27 @@ def from_traceparent(value: object) -> Context | None:
     """:func:`from_slot` for fields already parsed: the value of a lone ``traceparent`` field."""
     if type(value) is not str:
         return None
-    return _bare(_BARE_TRACEPARENT.fullmatch(value))
+    return from_match(_BARE_TRACEPARENT.fullmatch(value))
 
 
-def _bare(match: re.Match[str] | None) -> Context | None:
+def from_match(match: re.Match[str] | None) -> Context | None:
+    """The context for a match of :data:`BARE_TRACEPARENT_GROUPS` (inside any pattern), or None as :func:`from_slot`."""
     if match is None or not _current_shape().fast:
         return None
     trace_id, span_id, flags = match.groups()
     if trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
         return None
-    return _remote(int(trace_id, 16), int(span_id, 16), _FLAGS[int(flags, 16)], None)
+    return _remote(int(trace_id, 16), int(span_id, 16), _FLAGS_BY_HEX[flags], None)
 
 
 def _remote(trace_id: int, span_id: int, flags: trace.TraceFlags, tracestate: TraceState | None) -> Context:
     """An empty context holding the remote span context, as ``set_span_in_context(…, Context())`` builds it."""
-    span_context = trace.SpanContext(trace_id, span_id, True, flags, tracestate)  # positional: measurably cheaper
+    # SpanContext.__new__ only defaults the trace state and computes is_valid: both known
+    # here (callers pass checked, non-zero ids that fit), so its tuple is built directly.
+    span_context = _new_tuple(
+        trace.SpanContext,
+        (trace_id, span_id, True, flags, _DEFAULT_TRACE_STATE if tracestate is None else tracestate, True),
+    )
     # One dict instead of set_span_in_context's copy of an empty Context: same key, same value.
     return Context({_SPAN_KEY: trace.NonRecordingSpan(span_context)})
 

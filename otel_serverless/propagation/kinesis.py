@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -75,18 +74,12 @@ def extract_data(data: object) -> Context | None:
     """Context from a record's data (``GetRecords`` ``Data``: bytes, or text), or None."""
     if isinstance(data, bytearray):
         data = bytes(data)
-    if not isinstance(data, (str, bytes)) or not _payload.starts_object(data):
+    if not isinstance(data, (str, bytes)):
         return None
     found = _payload.from_tail(data)
-    if found is not None:
-        return found
-    if not _payload.mentions_key(data):
-        return None
-    try:
-        parsed = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    return _payload.extract_from(parsed)
+    if found is None and _payload.mentions_key(data):
+        found = _payload.extract_from(_payload.parse_object(data))
+    return found
 
 
 def correlation_key(stream: str, shard_id: str, sequence_number: str) -> str:

@@ -31,10 +31,8 @@ from otel_serverless.propagation._carrier import (
     Outcome,
     attribute_size,
     attributes_size,
-    encode,
     extract_attributes,
-    slot_attribute_size,
-    string_attribute,
+    slot_attribute,
     text_size,
 )
 
@@ -113,9 +111,9 @@ def inject_entry(
         return entry, Outcome(reason=NO_FREE_SLOT)
     size = message_size(entry)
     limit = MAX_MESSAGE_BYTES if room is None else min(MAX_MESSAGE_BYTES, size + room)
-    slot = string_attribute(encode(fields))
+    slot, slot_size = slot_attribute(fields)
     base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-    if base + slot_attribute_size(slot) > limit:
+    if base + slot_size > limit:
         return entry, Outcome(reason=SIZE_LIMIT)
     return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
 

@@ -33,9 +33,8 @@ from otel_serverless.propagation._carrier import (
     Outcome,
     attribute_size,
     attributes_size,
-    encode,
     extract_attributes,
-    slot_attribute_size,
+    slot_attribute,
     string_attribute,
     text_size,
 )
@@ -154,10 +153,10 @@ def inject_entry(
     limit = max_bytes if room is None else min(max_bytes, size + room)
     reason = NO_FREE_SLOT
     if fields and (RESERVED_KEY in attributes or len(attributes) < MAX_ATTRIBUTES):
-        slot = string_attribute(encode(fields))
+        slot, slot_size = slot_attribute(fields)
         # A slot already there (a forwarded message) is replaced, not added.
         base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-        if base + slot_attribute_size(slot) <= limit:
+        if base + slot_size <= limit:
             return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
         reason = SIZE_LIMIT
     system = entry.get("MessageSystemAttributes") or {}

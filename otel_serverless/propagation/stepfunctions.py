@@ -10,7 +10,6 @@ passes ``$`` through), as a dict or as JSON text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -36,15 +35,12 @@ def extract_input(payload: Any) -> Context | None:
     if isinstance(payload, bytearray):
         payload = bytes(payload)
     if isinstance(payload, (str, bytes)):
-        if len(payload) > MAX_INPUT_BYTES or not _payload.starts_object(payload):
+        if len(payload) > MAX_INPUT_BYTES:
             return None
         found = _payload.from_tail(payload)
         if found is not None or not _payload.mentions_key(payload):
             return found
-        try:
-            payload = json.loads(payload)
-        except (ValueError, RecursionError):
-            return None
+        payload = _payload.parse_object(payload)
     return _payload.extract_from(payload)
 
 

@@ -60,6 +60,9 @@ def facts(ctx: Context | None) -> tuple[object, ...] | None:
         span_context.is_remote,
         int(span_context.trace_flags),
         tuple(span_context.trace_state.items()),
+        span_context.is_valid,
+        type(span_context),
+        tuple(span_context),  # the whole tuple, as SpanContext() builds it
         tuple(baggage.get_all(ctx).items()),
         sorted(ctx.keys()),
     )
@@ -298,3 +301,40 @@ def test_attribute_size_counts_list_values() -> None:
     attribute = {"DataType": "String.Array", "StringListValues": ["ab", "\u00e9"], "BinaryListValues": [b"xyz"]}
     assert _carrier.attribute_size("name", attribute) == 4 + 12 + 2 + 2 + 3
     assert _carrier.attributes_size({"name": attribute, "k": {"DataType": "String", "StringValue": "v"}}) == 23 + 8
+
+
+PARSE_CORPUS: list[str | bytes] = [
+    '{"a": 1}',
+    ' \t\n{"a": [1, 2, {"b": null}]}\r\n',
+    "{}",
+    '{"a": 1} x',
+    '{"a": 1}{"b": 2}',
+    '{"a": 1,}',
+    '{"a": NaN}',
+    '{"a": "\\ud800"}',
+    '{"a": 1e400}',
+    "[1]",
+    '"text"',
+    "",
+    "{",
+    "\u00a0{}",  # not JSON whitespace
+    "\ufeff{}",
+    "{" * 100_000 + "}" * 100_000,  # deeper than the recursion limit
+    b'{"a": "caf\xc3\xa9"}',
+    b'{"a": "\xff"}',
+    '{"a": 1}'.encode("utf-16-le"),
+    b"\xef\xbb\xbf{}",
+    b'  {"a": 1}  ',
+]
+
+
+@pytest.mark.parametrize("document", PARSE_CORPUS, ids=range(len(PARSE_CORPUS)))
+def test_parse_object_accepts_what_json_loads_accepts_as_a_utf8_object(document: str | bytes) -> None:
+    try:
+        text = document.decode("utf-8") if isinstance(document, bytes) else document
+        expected = json.loads(text)
+    except (ValueError, RecursionError):
+        expected = None
+    if not isinstance(expected, dict):
+        expected = None
+    assert _payload.parse_object(document) == expected
