@@ -90,6 +90,8 @@ fields_getter: Final = FieldsGetter()
 #: The outcomes carriers report most, built once (an Outcome is immutable).
 INJECTED_ATTRIBUTE: Final = Outcome(CHANNEL_ATTRIBUTE)
 INJECTED_PAYLOAD: Final = Outcome(CHANNEL_PAYLOAD)
+INJECTED_METADATA: Final = Outcome(CHANNEL_METADATA)
+INJECTED_ITEM: Final = Outcome(CHANNEL_ITEM)
 
 
 def inject_fields(context: Context | None = None) -> Fields:

@@ -33,7 +33,7 @@ _KEY_BYTES: Final = _KEY_TEXT.encode()
 #: Where :func:`embed` leaves the slot of a lone traceparent: the last member of the top-level object.
 _TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"' + _w3c.BARE_TRACEPARENT_GROUPS + r'"\}\}[ \t\r\n]*')
 #: The longest tail _TAIL can match, plus the trailing whitespace we look at.
-_TAIL_CHARS: Final = 110
+TAIL_CHARS: Final = 110
 
 
 def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tuple[str | bytes | None, str | None]:
@@ -113,7 +113,7 @@ def from_tail(document: str | bytes) -> Context | None:
     could have carried any context anyway.)
     """
     marker = document.rfind(_KEY_BYTES if isinstance(document, bytes) else _KEY_TEXT)  # type: ignore[arg-type]
-    if marker <= 0 or len(document) - marker > _TAIL_CHARS:
+    if marker <= 0 or len(document) - marker > TAIL_CHARS:
         return None
     tail = document[marker - 1 :]
     if isinstance(tail, bytes):

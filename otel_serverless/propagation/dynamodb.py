@@ -32,6 +32,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
     CHANNEL_ITEM,
+    INJECTED_ITEM,
     MAPPING,
     NO_CONTEXT,
     NOT_APPLICABLE,
@@ -200,7 +201,7 @@ def inject_item(item: object, fields: Fields) -> tuple[dict[str, Any] | None, Ou
     new = {**item, RESERVED_KEY: {"S": encode(fields)}}
     if item_size(new) > MAX_ITEM_BYTES:
         return None, Outcome(reason=SIZE_LIMIT)
-    return new, Outcome(CHANNEL_ITEM)
+    return new, INJECTED_ITEM
 
 
 # Placeholders for our one SET action; a request already using them is left alone.
@@ -241,7 +242,7 @@ def inject_update(update: object, fields: Fields) -> tuple[dict[str, Any] | None
         "UpdateExpression": new_expression,
         "ExpressionAttributeNames": {**names, _NAME: RESERVED_KEY},
         "ExpressionAttributeValues": {**values, _VALUE: value},
-    }, Outcome(CHANNEL_ITEM)
+    }, INJECTED_ITEM
 
 
 def parse_key_schema(raw: str) -> dict[str, tuple[str, ...]]:

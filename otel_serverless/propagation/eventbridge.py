@@ -23,6 +23,7 @@ from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
     CHANNEL_AWS_TRACE_HEADER,
     CHANNEL_PAYLOAD,
+    INJECTED_PAYLOAD,
     MAPPING,
     NO_CONTEXT,
     RESERVED_KEY,
@@ -48,9 +49,12 @@ def extract_event(event: Mapping[str, Any]) -> Context | None:
 
 def entry_size(entry: Mapping[str, Any]) -> int:
     """Bytes AWS counts for one PutEvents entry (its documented formula), plus ``TraceHeader``."""
-    size = _TIME_BYTES if entry.get("Time") is not None else 0
+    get = entry.get
+    size = _TIME_BYTES if get("Time") is not None else 0
     for name in ("Source", "DetailType", "Detail", "TraceHeader"):
-        size += text_size(entry.get(name))
+        value = get(name)
+        if value is not None:
+            size += len(value) if type(value) is str and value.isascii() else text_size(value)
     resources = entry.get("Resources")
     if isinstance(resources, list):
         size += sum(text_size(resource) for resource in resources)
@@ -85,7 +89,7 @@ def inject_entry(
             reason = reason or SIZE_LIMIT
     if channel is None:
         return entry, Outcome(reason=reason or NO_CONTEXT)
-    return new_entry, Outcome(channel, None if channel == CHANNEL_PAYLOAD else reason)
+    return new_entry, INJECTED_PAYLOAD if channel == CHANNEL_PAYLOAD else Outcome(channel, reason)
 
 
 def inject_entries(

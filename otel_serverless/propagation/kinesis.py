@@ -22,7 +22,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
-    CHANNEL_PAYLOAD,
+    INJECTED_PAYLOAD,
     MAPPING,
     NO_CONTEXT,
     RESERVED_KEY,
@@ -46,6 +46,8 @@ __all__ = [
 
 #: Default record limit: data blob (before base64) plus partition key, 1 MiB.
 DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
+#: Base64 characters (whole quads) holding at least the last TAIL_CHARS + 8 bytes of a record's data.
+_TAIL_BASE64_CHARS: Final = 4 * ((_payload.TAIL_CHARS + 8) // 3 + 1)
 #: PutRecords: all records of one request together, 5 MiB.
 MAX_REQUEST_BYTES: Final = 5_242_880
 
@@ -63,11 +65,20 @@ def extract_record(record: Mapping[str, Any]) -> Context | None:
     data = kinesis.get("data")
     if not isinstance(data, str) or len(data) > DEFAULT_MAX_RECORD_BYTES * 14:  # 10 MiB records, base64
         return None
+    if len(data) > _TAIL_BASE64_CHARS and len(data) % 4 == 0:
+        # Where embed() puts the context, the last bytes: decode just those first (records reach 10 MiB).
+        found = _payload.from_tail(_unbase64(data[-_TAIL_BASE64_CHARS:]) or b"")
+        if found is not None:
+            return found
+    raw = _unbase64(data)
+    return None if raw is None else extract_data(raw)
+
+
+def _unbase64(text: str) -> bytes | None:
     try:
-        raw = base64.b64decode(data, validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return extract_data(raw)
 
 
 def extract_data(data: object) -> Context | None:
@@ -125,12 +136,13 @@ def inject_record(
     data = entry.get("Data")
     if not isinstance(data, (str, bytes, bytearray)):
         return entry, Outcome(reason=_payload.NOT_JSON_OBJECT)
-    size = record_size(entry)
+    key_size = text_size(entry.get("PartitionKey"))
+    size = text_size(data) + key_size  # record_size()
     limit = max_bytes if room is None else min(max_bytes, size + room)
-    new_data, reason = _payload.embed(data, fields, limit - text_size(entry.get("PartitionKey")))
+    new_data, reason = _payload.embed(data, fields, limit - key_size)
     if new_data is None:
         return entry, Outcome(reason=reason)
-    return {**entry, "Data": new_data}, Outcome(CHANNEL_PAYLOAD)
+    return {**entry, "Data": new_data}, INJECTED_PAYLOAD
 
 
 def inject_records(

@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
-    CHANNEL_METADATA,
+    INJECTED_METADATA,
     MAPPING,
     NO_CONTEXT,
     NOT_APPLICABLE,
@@ -112,4 +112,4 @@ def inject_metadata(metadata: object, fields: Fields) -> tuple[dict[str, Any] | 
     new = {**others, METADATA_KEY: encode(fields)}
     if metadata_size(new) > MAX_METADATA_BYTES:
         return None, Outcome(reason=SIZE_LIMIT)
-    return new, Outcome(CHANNEL_METADATA)
+    return new, INJECTED_METADATA

@@ -17,7 +17,7 @@ from opentelemetry.context import Context
 
 from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
-    CHANNEL_PAYLOAD,
+    INJECTED_PAYLOAD,
     NO_CONTEXT,
     RESERVED_KEY,
     Fields,
@@ -56,4 +56,4 @@ def inject_input(params: Mapping[str, Any], fields: Fields) -> tuple[Mapping[str
     new_input, reason = _payload.embed(document, fields, MAX_INPUT_BYTES)
     if new_input is None:
         return params, Outcome(reason=reason)
-    return {**params, "input": new_input}, Outcome(CHANNEL_PAYLOAD)
+    return {**params, "input": new_input}, INJECTED_PAYLOAD

@@ -338,3 +338,18 @@ def test_parse_object_accepts_what_json_loads_accepts_as_a_utf8_object(document:
     if not isinstance(expected, dict):
         expected = None
     assert _payload.parse_object(document) == expected
+
+
+@pytest.mark.parametrize("size", [0, 100, 10_000])
+def test_kinesis_reads_a_large_record_from_its_last_bytes(size: int) -> None:
+    fields = {"traceparent": VALID}
+    for document in (json.dumps({"rows": "x" * size}), json.dumps({"rows": "x" * size, "n": [1] * (size % 7)})):
+        embedded, _ = _payload.embed(document.encode(), fields, 10_000_000)
+        assert isinstance(embedded, bytes)
+        for padding in (b"", b" ", b"  "):  # every base64 padding length
+            data = base64.b64encode(embedded + padding).decode()
+            assert facts(kinesis.extract_record({"kinesis": {"data": data}})) == general(fields)
+    first = f'{{"_otel":{SLOT},"rows":"{"x" * size}"}}'  # not at the end: the whole record is read
+    data = base64.b64encode(first.encode()).decode()
+    assert facts(kinesis.extract_record({"kinesis": {"data": data}})) == general(fields)
+    assert kinesis.extract_record({"kinesis": {"data": data[:-1]}}) is None  # not base64
