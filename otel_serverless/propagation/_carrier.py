@@ -118,9 +118,9 @@ def encode(fields: Mapping[str, str]) -> str:
     if len(fields) == 1:
         value = fields.get(_w3c.TRACEPARENT)
         if type(value) is str:
-            known = _w3c.slot_of(value)  # just injected: already written
-            if known is not None:
-                return known
+            written, slot = _w3c.last_slot
+            if value is written:  # the very string inject() just wrote: its slot is written too
+                return slot
             if _w3c.is_bare_traceparent(value):
                 return '{"traceparent":"' + value + '"}'
     parts = []

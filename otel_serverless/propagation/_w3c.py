@@ -108,7 +108,7 @@ def inject(context: Context | None) -> dict[str, str] | None:
     shape = _current_shape()
     if not shape.fast:
         return None
-    global _last_slot
+    global last_slot
     fields: dict[str, str] = {}
     span = (context if context is not None else get_current()).get(_SPAN_KEY)
     # get_current_span()'s rule (anything but a Span is no span), with the ABC check done once per type.
@@ -121,7 +121,7 @@ def inject(context: Context | None) -> dict[str, str] | None:
         trace_id, span_id, _, flags, trace_state, _ = span_context
         slot = '{"traceparent":"00-%032x-%016x-%02x"}' % (trace_id, span_id, flags)  # noqa: UP031
         fields[TRACEPARENT] = traceparent = slot[16:-2]
-        _last_slot = (traceparent, slot)  # one assignment: readers on other threads see a consistent pair
+        last_slot = (traceparent, slot)  # one assignment: readers on other threads see a consistent pair
         if trace_state is not _DEFAULT_TRACE_STATE and trace_state:
             fields[_TRACESTATE] = trace_state.to_header()
     if shape.baggage is not None:
@@ -131,13 +131,7 @@ def inject(context: Context | None) -> dict[str, str] | None:
 
 #: The last traceparent :func:`inject` wrote and the slot holding it alone. Strings are
 #: immutable: a field that *is* this object (identity, not equality) has this slot.
-_last_slot: tuple[str, str] = ("", "")
-
-
-def slot_of(traceparent: str) -> str | None:
-    """The slot for a lone *traceparent* if it is the very string :func:`inject` last wrote, else None."""
-    written, slot = _last_slot
-    return slot if traceparent is written else None
+last_slot: tuple[str, str] = ("", "")
 
 
 def extract(fields: Mapping[str, str]) -> Context | None:

@@ -125,11 +125,10 @@ def _from_body(body: object) -> Context | None:  # noqa: PLR0911  # one exit per
 def message_size(entry: Mapping[str, Any]) -> int:
     """Bytes SQS counts for one message: body plus every attribute's name, type and value."""
     get = entry.get
-    return (
-        text_size(get("MessageBody"))
-        + attributes_size(get("MessageAttributes"))
-        + attributes_size(get("MessageSystemAttributes"))
-    )
+    body = get("MessageBody")
+    size = len(body) if type(body) is str and body.isascii() else text_size(body)
+    attributes, system = get("MessageAttributes"), get("MessageSystemAttributes")
+    return size + (attributes_size(attributes) if attributes else 0) + (attributes_size(system) if system else 0)
 
 
 def inject_entry(
