@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import propagate, trace
@@ -329,6 +329,33 @@ def attribute_size(name: str, attribute: object) -> int:
             if isinstance(items, list):
                 size += sum(len(item.encode("utf-8") if isinstance(item, str) else item) for item in items)
     return size
+
+
+def inject_batch(
+    entries: list[Mapping[str, Any]],
+    total_limit: int,
+    size: Callable[[Mapping[str, Any]], int],
+    inject_one: Callable[[Mapping[str, Any], int], tuple[Mapping[str, Any], Outcome]],
+    not_a_mapping: str,
+) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
+    """Every entry of a batch request through *inject_one(entry, room)*, the request kept within *total_limit*.
+
+    *room* is how many more bytes the whole request may still grow; an entry
+    that is not a mapping is passed on untouched, with *not_a_mapping* as reason.
+    """
+    room = total_limit - sum(size(entry) for entry in entries if isinstance(entry, MAPPING))
+    new_entries: list[Mapping[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for entry in entries:
+        if not isinstance(entry, MAPPING):
+            new_entries.append(entry)
+            outcomes.append(Outcome(reason=not_a_mapping))
+            continue
+        new_entry, outcome = inject_one(entry, max(room, 0))
+        room -= size(new_entry) - size(entry)
+        new_entries.append(new_entry)
+        outcomes.append(outcome)
+    return new_entries, outcomes
 
 
 def attributes_size(attributes: object) -> int:

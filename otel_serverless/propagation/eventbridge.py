@@ -30,6 +30,7 @@ from otel_serverless.propagation._carrier import (
     SIZE_LIMIT,
     Fields,
     Outcome,
+    inject_batch,
     text_size,
 )
 
@@ -96,16 +97,10 @@ def inject_entries(
     entries: list[Mapping[str, Any]], fields: Fields, xray_header: str | None
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """Every entry of a PutEvents request, keeping the request total within the limit."""
-    room = MAX_ENTRY_BYTES - sum(entry_size(entry) for entry in entries if isinstance(entry, MAPPING))
-    new_entries: list[Mapping[str, Any]] = []
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if not isinstance(entry, MAPPING):
-            new_entries.append(entry)
-            outcomes.append(Outcome(reason=_payload.NOT_JSON_OBJECT))
-            continue
-        new_entry, outcome = inject_entry(entry, fields, xray_header, room=max(room, 0))
-        room -= entry_size(new_entry) - entry_size(entry)
-        new_entries.append(new_entry)
-        outcomes.append(outcome)
-    return new_entries, outcomes
+    return inject_batch(
+        entries,
+        MAX_ENTRY_BYTES,
+        entry_size,
+        lambda entry, room: inject_entry(entry, fields, xray_header, room=room),
+        _payload.NOT_JSON_OBJECT,
+    )

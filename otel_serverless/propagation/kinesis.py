@@ -28,6 +28,7 @@ from otel_serverless.propagation._carrier import (
     RESERVED_KEY,
     Fields,
     Outcome,
+    inject_batch,
     text_size,
 )
 
@@ -149,17 +150,10 @@ def inject_records(
     entries: list[Mapping[str, Any]], fields: Fields, *, max_bytes: int = DEFAULT_MAX_RECORD_BYTES
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """PutRecords: every record, keeping the request within its total limit too."""
-    total_limit = max(MAX_REQUEST_BYTES, max_bytes)
-    room = total_limit - sum(record_size(entry) for entry in entries if isinstance(entry, MAPPING))
-    new_entries: list[Mapping[str, Any]] = []
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if not isinstance(entry, MAPPING):
-            new_entries.append(entry)
-            outcomes.append(Outcome(reason=_payload.NOT_JSON_OBJECT))
-            continue
-        new_entry, outcome = inject_record(entry, fields, max_bytes=max_bytes, room=max(room, 0))
-        room -= record_size(new_entry) - record_size(entry)
-        new_entries.append(new_entry)
-        outcomes.append(outcome)
-    return new_entries, outcomes
+    return inject_batch(
+        entries,
+        max(MAX_REQUEST_BYTES, max_bytes),
+        record_size,
+        lambda entry, room: inject_record(entry, fields, max_bytes=max_bytes, room=room),
+        _payload.NOT_JSON_OBJECT,
+    )

@@ -32,6 +32,7 @@ from otel_serverless.propagation._carrier import (
     attribute_size,
     attributes_size,
     extract_attributes,
+    inject_batch,
     slot_attribute,
     text_size,
 )
@@ -120,16 +121,10 @@ def inject_entry(
 
 def inject_entries(entries: list[Mapping[str, Any]], fields: Fields) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """PublishBatch: every entry, keeping the whole batch within the message limit too."""
-    room = MAX_MESSAGE_BYTES - sum(message_size(entry) for entry in entries if isinstance(entry, MAPPING))
-    new_entries: list[Mapping[str, Any]] = []
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if not isinstance(entry, MAPPING):
-            new_entries.append(entry)
-            outcomes.append(Outcome(reason=NO_FREE_SLOT))
-            continue
-        new_entry, outcome = inject_entry(entry, fields, room=max(room, 0))
-        room -= message_size(new_entry) - message_size(entry)
-        new_entries.append(new_entry)
-        outcomes.append(outcome)
-    return new_entries, outcomes
+    return inject_batch(
+        entries,
+        MAX_MESSAGE_BYTES,
+        message_size,
+        lambda entry, room: inject_entry(entry, fields, room=room),
+        NO_FREE_SLOT,
+    )

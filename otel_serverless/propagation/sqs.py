@@ -34,6 +34,7 @@ from otel_serverless.propagation._carrier import (
     attribute_size,
     attributes_size,
     extract_attributes,
+    inject_batch,
     slot_attribute,
     string_attribute,
     text_size,
@@ -176,16 +177,10 @@ def inject_entries(
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> tuple[list[Mapping[str, Any]], list[Outcome]]:
     """SendMessageBatch: every entry, keeping the whole batch within *max_bytes* as well."""
-    room = max_bytes - sum(message_size(entry) for entry in entries if isinstance(entry, MAPPING))
-    new_entries: list[Mapping[str, Any]] = []
-    outcomes: list[Outcome] = []
-    for entry in entries:
-        if not isinstance(entry, MAPPING):
-            new_entries.append(entry)
-            outcomes.append(Outcome(reason=NO_FREE_SLOT))
-            continue
-        new_entry, outcome = inject_entry(entry, fields, xray_header, max_bytes=max_bytes, room=max(room, 0))
-        room -= message_size(new_entry) - message_size(entry)
-        new_entries.append(new_entry)
-        outcomes.append(outcome)
-    return new_entries, outcomes
+    return inject_batch(
+        entries,
+        max_bytes,
+        message_size,
+        lambda entry, room: inject_entry(entry, fields, xray_header, max_bytes=max_bytes, room=room),
+        NO_FREE_SLOT,
+    )
