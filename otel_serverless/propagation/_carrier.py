@@ -184,9 +184,7 @@ def extract(fields: Mapping[str, str]) -> Context | None:
 
 def extract_slot(value: object) -> Context | None:
     """The context in one slot value (JSON text, bytes or a parsed object), or None."""
-    found = _w3c.from_slot(value)
-    if found is None and type(value) is dict and len(value) == 1:
-        found = _w3c.from_traceparent(value.get(_w3c.TRACEPARENT))
+    found = _w3c.from_slot(value) if type(value) is str else _w3c.from_fields(value)
     return found if found is not None else extract(decode(value))
 
 
@@ -316,18 +314,11 @@ def attribute_size(name: str, attribute: object) -> int:
     if not isinstance(attribute, MAPPING):
         return size
     get = attribute.get
-    for value in (get("DataType"), get("StringValue"), get("BinaryValue")):
-        if value is None:
-            continue
-        if type(value) is str and value.isascii():  # the usual case, without a call
-            size += len(value)
-        else:
-            size += text_size(value)
+    size += text_size(get("DataType")) + text_size(get("StringValue")) + text_size(get("BinaryValue"))
     for values in ("StringListValues", "BinaryListValues"):
-        if values in attribute:
-            items = get(values)
-            if isinstance(items, list):
-                size += sum(len(item.encode("utf-8") if isinstance(item, str) else item) for item in items)
+        items = get(values)
+        if isinstance(items, list):
+            size += sum(len(item.encode("utf-8") if isinstance(item, str) else item) for item in items)
     return size
 
 

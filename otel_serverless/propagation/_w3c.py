@@ -47,8 +47,7 @@ _INVALID: Final = trace.INVALID_SPAN_CONTEXT
 _DEFAULT_TRACE_STATE: Final = trace.DEFAULT_TRACE_STATE
 _new_tuple: Final = tuple.__new__
 #: Every flags byte, built once: ``TraceFlags(n)`` is an int subclass constructed per extraction otherwise.
-_FLAGS: Final = tuple(trace.TraceFlags(value) for value in range(256))
-_FLAGS_BY_HEX: Final = {"%02x" % value: flags for value, flags in enumerate(_FLAGS)}  # noqa: UP031
+_FLAGS_BY_HEX: Final = {"%02x" % value: trace.TraceFlags(value) for value in range(256)}  # noqa: UP031
 #: A slot as :func:`_carrier.encode` writes a lone version-00 traceparent: the common case on every hop.
 #: A version-00 traceparent exactly as :func:`inject` writes it; groups: trace id, span id, flags.
 BARE_TRACEPARENT_GROUPS: Final = r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})"
@@ -167,11 +166,12 @@ def is_bare_traceparent(value: str) -> bool:
     return _BARE_TRACEPARENT.fullmatch(value) is not None
 
 
-def from_traceparent(value: object) -> Context | None:
-    """:func:`from_slot` for fields already parsed: the value of a lone ``traceparent`` field."""
-    if type(value) is not str:
+def from_fields(fields: object) -> Context | None:
+    """:func:`from_slot` for fields already parsed: a mapping whose one field is such a ``traceparent``."""
+    if not isinstance(fields, (dict, Mapping)) or len(fields) != 1:  # dict first: the ABC check is slower
         return None
-    return from_match(_BARE_TRACEPARENT.fullmatch(value))
+    value = fields.get(TRACEPARENT)
+    return from_match(_BARE_TRACEPARENT.fullmatch(value)) if type(value) is str else None
 
 
 def from_match(match: re.Match[str] | None) -> Context | None:
@@ -221,4 +221,4 @@ def _trace_context(fields: Mapping[str, str]) -> Context:
         tracestate = None
     else:
         tracestate = TraceState.from_header([tracestate_header])
-    return _remote(int(trace_id, 16), int(span_id, 16), _FLAGS[int(flags, 16)], tracestate)
+    return _remote(int(trace_id, 16), int(span_id, 16), _FLAGS_BY_HEX[flags], tracestate)  # flags: 2 lowercase hex

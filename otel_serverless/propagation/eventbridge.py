@@ -50,12 +50,9 @@ def extract_event(event: Mapping[str, Any]) -> Context | None:
 
 def entry_size(entry: Mapping[str, Any]) -> int:
     """Bytes AWS counts for one PutEvents entry (its documented formula), plus ``TraceHeader``."""
-    get = entry.get
-    size = _TIME_BYTES if get("Time") is not None else 0
+    size = _TIME_BYTES if entry.get("Time") is not None else 0
     for name in ("Source", "DetailType", "Detail", "TraceHeader"):
-        value = get(name)
-        if value is not None:
-            size += len(value) if type(value) is str and value.isascii() else text_size(value)
+        size += text_size(entry.get(name))
     resources = entry.get("Resources")
     if isinstance(resources, list):
         size += sum(text_size(resource) for resource in resources)

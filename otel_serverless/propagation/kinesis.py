@@ -137,10 +137,9 @@ def inject_record(
     data = entry.get("Data")
     if not isinstance(data, (str, bytes, bytearray)):
         return entry, Outcome(reason=_payload.NOT_JSON_OBJECT)
-    key_size = text_size(entry.get("PartitionKey"))
-    size = text_size(data) + key_size  # record_size()
+    size = record_size(entry)
     limit = max_bytes if room is None else min(max_bytes, size + room)
-    new_data, reason = _payload.embed(data, fields, limit - key_size)
+    new_data, reason = _payload.embed(data, fields, limit - text_size(entry.get("PartitionKey")))
     if new_data is None:
         return entry, Outcome(reason=reason)
     return {**entry, "Data": new_data}, INJECTED_PAYLOAD

@@ -55,10 +55,9 @@ def extract_client_context(client_context: Any) -> Context | None:
     )
     if not isinstance(custom, MAPPING):
         return None
-    if len(custom) == 1:  # what we send when the caller has no ClientContext of their own
-        found = _w3c.from_traceparent(custom.get(_w3c.TRACEPARENT))
-        if found is not None:
-            return found
+    found = _w3c.from_fields(custom)  # what we send when the caller has no ClientContext of their own
+    if found is not None:
+        return found
     fields = lowered(custom.items())
     fields.pop(RESERVED_KEY.lower(), None)
     for nested in (DATADOG_KEY, RESERVED_KEY):

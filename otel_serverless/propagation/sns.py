@@ -14,12 +14,12 @@ event (EventBridge→SNS) is looked into as well.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.context import Context
 
+from otel_serverless.propagation import _payload
 from otel_serverless.propagation._carrier import (
     INJECTED_ATTRIBUTE,
     MAPPING,
@@ -76,20 +76,14 @@ def extract_envelope(envelope: Mapping[str, Any]) -> Context | None:
 
 
 def _from_message(message: object) -> Context | None:
-    if (
-        not isinstance(message, str)
-        or len(message) > _MAX_NESTED_BYTES
-        or not message.lstrip().startswith("{")
-        or '"detail-type"' not in message
-    ):
+    if not isinstance(message, str) or len(message) > _MAX_NESTED_BYTES or '"detail-type"' not in message:
         return None
-    try:
-        parsed = json.loads(message)
-    except (ValueError, RecursionError):
+    parsed = _payload.parse_object(message)
+    if parsed is None:
         return None
     from otel_serverless.propagation import eventbridge
 
-    return eventbridge.extract_event(parsed) if isinstance(parsed, MAPPING) else None
+    return eventbridge.extract_event(parsed)
 
 
 # -- producer -------------------------------------------------------------------------

@@ -14,13 +14,12 @@ Consumer shapes: the Lambda SQS record (``messageAttributes`` with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from opentelemetry.context import Context
 
-from otel_serverless.propagation import xray
+from otel_serverless.propagation import _payload, xray
 from otel_serverless.propagation._carrier import (
     CHANNEL_AWS_TRACE_HEADER,
     INJECTED_ATTRIBUTE,
@@ -96,18 +95,15 @@ def _fallbacks(body: object, system: object) -> Context | None:
     return found
 
 
-def _from_body(body: object) -> Context | None:  # noqa: PLR0911  # one exit per non-envelope shape
+def _from_body(body: object) -> Context | None:
     # Only bodies that look like an envelope are parsed: most bodies are user data.
-    if not isinstance(body, str) or len(body) > MAX_ENVELOPE_BYTES or not body.lstrip().startswith("{"):
+    if not isinstance(body, str) or len(body) > MAX_ENVELOPE_BYTES:
         return None
     is_sns = '"TopicArn"' in body
     if not is_sns and '"detail-type"' not in body:
         return None
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(parsed, MAPPING):
+    parsed = _payload.parse_object(body)
+    if parsed is None:
         return None
     if is_sns and parsed.get("Type") == "Notification":
         from otel_serverless.propagation import sns
@@ -126,10 +122,11 @@ def _from_body(body: object) -> Context | None:  # noqa: PLR0911  # one exit per
 def message_size(entry: Mapping[str, Any]) -> int:
     """Bytes SQS counts for one message: body plus every attribute's name, type and value."""
     get = entry.get
-    body = get("MessageBody")
-    size = len(body) if type(body) is str and body.isascii() else text_size(body)
-    attributes, system = get("MessageAttributes"), get("MessageSystemAttributes")
-    return size + (attributes_size(attributes) if attributes else 0) + (attributes_size(system) if system else 0)
+    return (
+        text_size(get("MessageBody"))
+        + attributes_size(get("MessageAttributes"))
+        + attributes_size(get("MessageSystemAttributes"))
+    )
 
 
 def inject_entry(
