@@ -371,10 +371,19 @@ def attributes_size(attributes: object) -> int:
     return size
 
 
-def slot_attribute(fields: Mapping[str, str]) -> tuple[dict[str, str], int]:
-    """Our slot as a ``String`` message attribute, and its :func:`attribute_size` (encode() writes ASCII)."""
-    text = encode(fields)
-    return {"DataType": "String", "StringValue": text}, _SLOT_ATTRIBUTE_OVERHEAD + len(text)
+def with_slot_attribute(
+    entry: Mapping[str, Any], attributes: Mapping[str, Any], fields: Mapping[str, str], size: int, limit: int
+) -> Mapping[str, Any] | None:
+    """A copy of *entry* (SQS/SNS, *size* bytes) with our slot in its ``MessageAttributes``; None past *limit*.
+
+    A slot already there (a forwarded message) is replaced, not added.
+    """
+    text = encode(fields)  # ASCII: its attribute's size is plain lengths
+    base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
+    if base + _SLOT_ATTRIBUTE_OVERHEAD + len(text) > limit:
+        return None
+    slot = {"DataType": "String", "StringValue": text}
+    return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}
 
 
 _SLOT_ATTRIBUTE_OVERHEAD: Final = len(RESERVED_KEY) + len("String")

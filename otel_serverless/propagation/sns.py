@@ -29,12 +29,11 @@ from otel_serverless.propagation._carrier import (
     SIZE_LIMIT,
     Fields,
     Outcome,
-    attribute_size,
     attributes_size,
     extract_attributes,
     inject_batch,
-    slot_attribute,
     text_size,
+    with_slot_attribute,
 )
 
 __all__ = [
@@ -106,11 +105,8 @@ def inject_entry(
         return entry, Outcome(reason=NO_FREE_SLOT)
     size = message_size(entry)
     limit = MAX_MESSAGE_BYTES if room is None else min(MAX_MESSAGE_BYTES, size + room)
-    slot, slot_size = slot_attribute(fields)
-    base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-    if base + slot_size > limit:
-        return entry, Outcome(reason=SIZE_LIMIT)
-    return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
+    new = with_slot_attribute(entry, attributes, fields, size, limit)
+    return (entry, Outcome(reason=SIZE_LIMIT)) if new is None else (new, INJECTED_ATTRIBUTE)
 
 
 def inject_entries(entries: list[Mapping[str, Any]], fields: Fields) -> tuple[list[Mapping[str, Any]], list[Outcome]]:

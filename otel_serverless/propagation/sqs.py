@@ -34,9 +34,9 @@ from otel_serverless.propagation._carrier import (
     attributes_size,
     extract_attributes,
     inject_batch,
-    slot_attribute,
     string_attribute,
     text_size,
+    with_slot_attribute,
 )
 
 __all__ = [
@@ -150,11 +150,9 @@ def inject_entry(
     limit = max_bytes if room is None else min(max_bytes, size + room)
     reason = NO_FREE_SLOT
     if fields and (RESERVED_KEY in attributes or len(attributes) < MAX_ATTRIBUTES):
-        slot, slot_size = slot_attribute(fields)
-        # A slot already there (a forwarded message) is replaced, not added.
-        base = size - (attribute_size(RESERVED_KEY, attributes[RESERVED_KEY]) if RESERVED_KEY in attributes else 0)
-        if base + slot_size <= limit:
-            return {**entry, "MessageAttributes": {**attributes, RESERVED_KEY: slot}}, INJECTED_ATTRIBUTE
+        new = with_slot_attribute(entry, attributes, fields, size, limit)
+        if new is not None:
+            return new, INJECTED_ATTRIBUTE
         reason = SIZE_LIMIT
     system = entry.get("MessageSystemAttributes") or {}
     if xray_header and isinstance(system, MAPPING) and xray.SQS_SYSTEM_ATTRIBUTE not in system:
