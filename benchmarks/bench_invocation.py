@@ -166,7 +166,8 @@ def _paired_rounds(workers: dict[str, _Worker], warmup: int, rounds: int) -> lis
     """
     rows: list[Row] = []
     for index in range(warmup + rounds):
-        order = VARIANTS[index % 3 :] + VARIANTS[: index % 3]
+        turn = index % len(VARIANTS)
+        order = VARIANTS[turn:] + VARIANTS[:turn]
         row = {variant: workers[variant].invoke(1)[0] for variant in order}
         if index >= warmup:
             rows.append(row)
