@@ -24,6 +24,8 @@ class Receiver:
         self.headers: list[dict[str, str]] = []
         self.status = 200
         self.delay = 0.0
+        #: Seconds to wait before reading a request's body (its sender blocks once the buffers fill).
+        self.read_delay = 0.0
         self.received = threading.Event()
         self.port = 0
 
@@ -56,6 +58,8 @@ def otlp_receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
+            if receiver.read_delay:
+                time.sleep(receiver.read_delay)
             body = self.rfile.read(length)
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)

@@ -11,11 +11,14 @@ sent by then stay with it and go out on its next round.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol
 
 from opentelemetry.context import (
     _SUPPRESS_INSTRUMENTATION_KEY,  # the API's own key; the SDK uses it the same way
@@ -27,6 +30,23 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_serverless._guard import guard, warn_once
+
+#: Largest flush sent on the caller's thread (encoding more could overrun a short deadline).
+INLINE_MAX_SPANS: Final = 64
+
+
+class Export(Protocol):
+    """An export in progress (see :class:`Resumable`)."""
+
+    def run(self, until: float) -> SpanExportResult | None:
+        """Go on until it ends (its result) or ``time.monotonic()`` reaches *until* (None)."""
+
+
+class Resumable(Protocol):
+    """An exporter whose exports can stop at a deadline and go on on another thread."""
+
+    def begin(self, spans: Sequence[ReadableSpan]) -> Export | None:
+        """An export of *spans*, or None if the exporter is busy."""
 
 
 class DeadlineBatchSpanProcessor(SpanProcessor):
@@ -54,6 +74,11 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         self._finished = 0
         self._failed_exports = 0
         self._waiters: list[_Waiter] = []
+        # True while a batch is out (on the worker or the caller's thread); the one export handed over.
+        self._exporting = False
+        self._handover: tuple[Export, int] | None = None
+        begin = getattr(exporter, "begin", None)
+        self._begin: Callable[[Sequence[ReadableSpan]], Export | None] | None = begin if callable(begin) else None
         self.dropped = 0
         self._stopping = False
         self._worker: threading.Thread | None = None
@@ -89,6 +114,52 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int | None = None) -> bool:
         """Send every span ended so far; wait at most the deadline. True if all were sent."""
         limit = self.flush_timeout_millis if timeout_millis is None else min(timeout_millis, self.flush_timeout_millis)
+        until = time.monotonic() + max(0.0, limit) / 1000
+        batch: list[ReadableSpan] = []
+        with self._lock:
+            if self._finished >= self._accepted:
+                return True
+            if self._begin is not None and not self._exporting and len(self._queue) <= INLINE_MAX_SPANS:
+                # The worker is idle, so the queue holds every span not finished yet.
+                self._exporting = True
+                batch = list(self._queue)
+                self._queue.clear()
+            else:
+                waiter = _Waiter(self._accepted, self._failed_exports)
+                self._waiters.append(waiter)
+        if batch:
+            return self._export_here(batch, until)
+        self._ensure_worker()
+        self._wake.set()
+        return waiter.done.wait(max(0.0, limit) / 1000) and waiter.ok
+
+    def _export_here(self, batch: list[ReadableSpan], until: float) -> bool:
+        """Send *batch* on the caller's thread until *until*; hand what is left to the worker."""
+        assert self._begin is not None
+        export: Export | None = None
+        result: SpanExportResult | None = SpanExportResult.FAILURE
+        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        try:
+            with guard("export"):
+                export = self._begin(batch)
+                result = None if export is None else export.run(until)
+        finally:
+            detach(token)
+        if export is None:  # the exporter is busy elsewhere: the worker sends it in turn
+            with self._lock:
+                self._queue.extendleft(reversed(batch))
+                self._exporting = False
+            return self._wait_for_worker(until)
+        if result is None:
+            with self._lock:
+                self._handover = (export, len(batch))
+            self._ensure_worker()
+            self._wake.set()
+            return False
+        self._finish_batch(len(batch), result, wake_worker=True)
+        return result is SpanExportResult.SUCCESS
+
+    def _wait_for_worker(self, until: float) -> bool:
         with self._lock:
             if self._finished >= self._accepted:
                 return True
@@ -96,7 +167,21 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
             self._waiters.append(waiter)
         self._ensure_worker()
         self._wake.set()
-        return waiter.done.wait(max(0.0, limit) / 1000) and waiter.ok
+        return waiter.done.wait(max(0.0, until - time.monotonic())) and waiter.ok
+
+    def _finish_batch(self, count: int, result: SpanExportResult | None, *, wake_worker: bool = False) -> None:
+        """Count a batch as done (by whichever thread ended it); wake whoever waits."""
+        with self._lock:
+            self._finished += count
+            if result is not SpanExportResult.SUCCESS:
+                self._failed_exports += 1
+            self._exporting = False
+            more = bool(self._queue) or bool(self._waiters)
+        self._release_waiters()
+        if more and wake_worker:
+            # Spans ended (or flushes began) while this batch was out: the worker takes them.
+            self._ensure_worker()
+            self._wake.set()
 
     def shutdown(self) -> None:
         if self._stopping:
@@ -113,6 +198,9 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
     # -- worker --------------------------------------------------------------
     def _forget_worker(self) -> None:
         self._worker = None
+        # Whatever was out belonged to the parent's threads.
+        self._exporting = False
+        self._handover = None
 
     def _ensure_worker(self) -> None:
         worker = self._worker
@@ -133,24 +221,27 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
     def _drain(self) -> None:
         while True:
             with self._lock:
-                count = min(self._batch_size, len(self._queue))
-                batch = [self._queue.popleft() for _ in range(count)]
-            if not batch:
+                handover, self._handover = self._handover, None
+                batch: list[ReadableSpan] = []
+                if handover is None:
+                    if self._exporting:
+                        return  # the caller's thread is sending; it wakes us when done
+                    count = min(self._batch_size, len(self._queue))
+                    batch = [self._queue.popleft() for _ in range(count)]
+                    self._exporting = bool(batch)
+            if handover is None and not batch:
                 self._release_waiters()
                 return
             # The exporter's own HTTP/gRPC calls must not be traced into the queue.
             token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
-            result = SpanExportResult.FAILURE
+            result: SpanExportResult | None = SpanExportResult.FAILURE
             try:
                 with guard("export"):
-                    result = self.exporter.export(batch)
+                    # A handed-over export goes on without a limit of ours: its own deadline ends it.
+                    result = handover[0].run(math.inf) if handover else self.exporter.export(batch)
             finally:
                 detach(token)
-            with self._lock:
-                self._finished += len(batch)
-                if result is not SpanExportResult.SUCCESS:
-                    self._failed_exports += 1
-            self._release_waiters()
+            self._finish_batch(handover[1] if handover else len(batch), result)
 
     def _release_waiters(self) -> None:
         with self._lock:

@@ -2,12 +2,14 @@
 
 Why not the SDK's: it loads ``requests`` and the protobuf runtime at import (a
 cold-start cost measured by benchmark G1), and its blocking calls are bounded
-per socket operation, not per export. This one sends with ``http.client`` over
-one kept-alive connection, encodes with :mod:`otel_serverless.export._encode`,
-and gives every export one deadline (the OTLP timeout) that covers connecting,
-sending, every retry and reading the answer: a collector that accepts the
-connection and never answers, or answers one byte at a time, cannot hold it
-longer.
+per socket operation, not per export. This one sends over one kept-alive
+connection with a small HTTP/1.1 exchange of its own (:mod:`._http1`), encodes
+with :mod:`otel_serverless.export._encode`, and gives every export one deadline
+(the OTLP timeout) that covers connecting, sending, every retry and reading the
+answer: a collector that accepts the connection and never answers, or answers
+one byte at a time, cannot hold it longer. An export can also stop earlier, at
+its caller's limit, and go on later on another thread (:meth:`OTLPSpanExporter.begin`):
+a flush uses that to send on its own thread and leave the rest to the worker.
 
 Configuration is the standard one (the OpenTelemetry specification, "OTLP
 Exporter Configuration"), the signal-specific variable winning over the general
@@ -27,14 +29,14 @@ says milliseconds): switching between this exporter and the SDK's with
 
 from __future__ import annotations
 
-import http.client
+import math
 import os
 import socket
 import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -43,6 +45,7 @@ from opentelemetry.util.re import parse_env_headers
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
 from otel_serverless.export._encode import encode_spans
+from otel_serverless.export._http1 import Exchange, Response, authority, request_head
 
 if TYPE_CHECKING:
     import ssl
@@ -64,71 +67,6 @@ BACKOFF_CAP = 2.0
 MAX_RESPONSE_BYTES = 64 * 1024
 # Level 1: in Lambda the CPU is billed; it keeps most of the size gain of level 9.
 _GZIP_LEVEL = 1
-
-
-class _Deadline:
-    """Set before each request: the monotonic time the whole export must end by."""
-
-    at = float("inf")
-
-    def left(self) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("OTLP export deadline reached")
-        return left
-
-
-class _DeadlineSocket(socket.socket):
-    """A socket whose every receive waits at most until the export's deadline."""
-
-    deadline: _Deadline
-
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        self.settimeout(self.deadline.left())
-        return super().recv_into(buffer, nbytes, flags)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self.settimeout(self.deadline.left())
-        return super().recv(bufsize, flags)
-
-
-def _tls_socket_class(deadline: _Deadline) -> type[ssl.SSLSocket]:
-    """A TLS socket class bound to *deadline* (the context creates the instances itself)."""
-    import ssl
-
-    class _DeadlineTLSSocket(ssl.SSLSocket):
-        def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
-            self.settimeout(deadline.left())
-            return super().recv_into(buffer, nbytes, flags)
-
-        def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
-            self.settimeout(deadline.left())
-            return super().recv(buflen, flags)
-
-    return _DeadlineTLSSocket
-
-
-def _connector(deadline: _Deadline) -> Any:
-    """A ``socket.create_connection`` that makes deadline-bound sockets."""
-
-    def connect(address: tuple[str, int], timeout: object = None, source_address: object = None) -> socket.socket:
-        host, port = address
-        error: OSError | None = None
-        for family, kind, proto, _, where in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
-            sock = _DeadlineSocket(family, kind, proto)
-            sock.deadline = deadline
-            try:
-                sock.settimeout(deadline.left())
-                sock.connect(where)
-            except OSError as failed:
-                sock.close()
-                error = failed
-                continue
-            # sendall() is bounded as a whole by the timeout set just before it.
-            return sock
-        raise error or OSError(f"no address found for {host}")
-
-    return connect
 
 
 class _Endpoint:
@@ -298,9 +236,12 @@ class OTLPSpanExporter(SpanExporter):
             self._request_headers["Content-Encoding"] = "gzip"
         #: The encoder (a seam for the G7 benchmark, which prices the sender alone with the SDK's).
         self.encode: Callable[[Sequence[ReadableSpan]], bytes] = encode_spans
-        self._deadline = _Deadline()
-        self._connection: http.client.HTTPConnection | None = None
+        target = self.endpoint
+        host = authority(target.host, target.port, 443 if target.tls else 80)
+        self._head = request_head("POST", target.path, host, self._request_headers)
+        self._socket: socket.socket | None = None
         self._tls_context: ssl.SSLContext | None = None
+        #: Held by one export from its start to its end, whichever thread finishes it.
         self._lock = threading.Lock()
         self._stopped = threading.Event()
 
@@ -310,22 +251,17 @@ class OTLPSpanExporter(SpanExporter):
         if self._stopped.is_set():
             return SpanExportResult.FAILURE
         deadline = time.monotonic() + self.timeout
-        try:
-            body = self.encode(spans)
-            if self.compression == "gzip":
-                packer = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
-                body = packer.compress(body) + packer.flush()
-            if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                warn_once("export:busy", "otel-serverless: an OTLP export waited past its deadline for another one")
-                return SpanExportResult.FAILURE
-            try:
-                return self._send(body, deadline)
-            finally:
-                self._lock.release()
-        except Exception as error:  # a bug of ours: reported, never raised into the pipeline
-            self._close()
-            report("export.otlp_http", error)
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            warn_once("export:busy", "otel-serverless: an OTLP export waited past its deadline for another one")
             return SpanExportResult.FAILURE
+        result = Export(self, spans, deadline).run(math.inf)
+        return SpanExportResult.FAILURE if result is None else result
+
+    def begin(self, spans: Sequence[ReadableSpan]) -> Export | None:
+        """An export of *spans* to drive with :meth:`Export.run`; None while another one holds the connection."""
+        if self._stopped.is_set() or not self._lock.acquire(blocking=False):
+            return None
+        return Export(self, spans, time.monotonic() + self.timeout)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True  # nothing is buffered here
@@ -336,71 +272,37 @@ class OTLPSpanExporter(SpanExporter):
         with self._lock:
             self._close()
 
-    # -- sending -----------------------------------------------------------------
-    def _send(self, body: bytes, deadline: float) -> SpanExportResult:
-        self._deadline.at = deadline
-        attempt = 0
-        while True:
-            reused = self._connection is not None
-            try:
-                status, retry_after, answer = self._post(body)
-            except TimeoutError:
-                self._close()
-                return self._give_up(
-                    "timeout",
-                    f"no answer within the export timeout ({self.timeout:g} s)",
-                )
-            except (OSError, http.client.HTTPException) as error:
-                self._close()
-                if reused and isinstance(error, _STALE):
-                    # The collector closed an idle kept-alive connection: reconnect at once.
-                    continue
-                problem = f"{type(error).__name__}: {preview(str(error), 120)}"
-                delay = self._backoff(attempt, None, deadline)
-                if delay is None:
-                    return self._give_up("unreachable", f"collector unreachable ({problem})")
-            else:
-                if 200 <= status < 300:
-                    self._check_partial(answer)
-                    return SpanExportResult.SUCCESS
-                if status not in RETRYABLE:
-                    return self._give_up(f"status:{status}", f"collector answered HTTP {status}: {preview(answer)}")
-                delay = self._backoff(attempt, retry_after, deadline)
-                if delay is None:
-                    return self._give_up(f"status:{status}", f"collector answered HTTP {status} until the deadline")
-            attempt += 1
-            if self._stopped.wait(delay):
-                return SpanExportResult.FAILURE
+    # -- the connection ------------------------------------------------------------
+    def _exchange(self, body: bytes, until: float) -> tuple[Exchange, bool]:
+        """A request for *body* on the kept-alive connection or a new one; and whether it was reused."""
+        sock = self._socket
+        reused = sock is not None
+        if sock is None:
+            sock = self._socket = self._connect(until)
+        request = b"".join((self._head, str(len(body)).encode("ascii"), b"\r\n\r\n", body))
+        return Exchange(sock, request, MAX_RESPONSE_BYTES), reused
 
-    def _post(self, body: bytes) -> tuple[int, float | None, bytes]:
-        connection = self._connection or self._connect()
-        self._deadline.left()
-        sock = connection.sock
-        if sock is not None:
-            # Bounds sendall() as a whole; receives re-arm themselves.
-            sock.settimeout(self._deadline.left())
-        connection.request("POST", self.endpoint.path, body, self._request_headers)
-        response = connection.getresponse()
-        answer = response.read(MAX_RESPONSE_BYTES)
-        if not response.isclosed() or response.will_close:
-            # More body than we read, or the server will close: do not reuse it.
-            self._close()
-        return response.status, _retry_after(response.getheader("Retry-After")), answer
-
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self, until: float) -> socket.socket:
         target = self.endpoint
-        connection: http.client.HTTPConnection
-        if target.tls:
-            connection = http.client.HTTPSConnection(
-                target.host, target.port, timeout=self._deadline.left(), context=self._tls()
-            )
-        else:
-            connection = http.client.HTTPConnection(target.host, target.port, timeout=self._deadline.left())
-        # The seam http.client offers for making its socket: ours is deadline-bound.
-        connection._create_connection = _connector(self._deadline)  # type: ignore[attr-defined]
-        connection.connect()
-        self._connection = connection
-        return connection
+        tls = self._tls() if target.tls else None  # before connecting: a bad certificate file warns even then
+        error: OSError | None = None
+        for family, kind, proto, _, address in socket.getaddrinfo(target.host, target.port, 0, socket.SOCK_STREAM):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(_left(until))
+                sock.connect(address)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if tls is not None:
+                    sock.settimeout(_left(until))
+                    sock = tls.wrap_socket(sock, server_hostname=target.host)
+            except OSError as failed:
+                sock.close()
+                if isinstance(failed, TimeoutError):
+                    raise
+                error = failed
+                continue
+            return sock
+        raise error or OSError(f"no address found for {target.host}")
 
     def _tls(self) -> ssl.SSLContext:
         if self._tls_context is None:
@@ -419,7 +321,6 @@ class OTLPSpanExporter(SpanExporter):
                     f"({type(error).__name__}: {preview(str(error), 120)}); using the system trust store",
                 )
                 context = ssl.create_default_context()
-            context.sslsocket_class = _tls_socket_class(self._deadline)
             self._tls_context = context
         return self._tls_context
 
@@ -450,10 +351,140 @@ class OTLPSpanExporter(SpanExporter):
             )
 
     def _close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
 
 
-# A kept-alive connection the server closed shows up as one of these on reuse.
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+class Export:
+    """One export in progress: its body, its deadline, its attempts, its request on the wire.
+
+    :meth:`run` drives it until it ends or the caller's time is up; another thread
+    may then call :meth:`run` again and it goes on from the same byte. It holds the
+    exporter's connection (its lock) from creation to its end.
+    """
+
+    __slots__ = ("_attempts", "_exchange", "_exporter", "_result", "_resume_at", "_reused", "body", "deadline")
+
+    def __init__(self, exporter: OTLPSpanExporter, spans: Sequence[ReadableSpan], deadline: float) -> None:
+        self._exporter = exporter
+        self.deadline = deadline
+        self._attempts = 0
+        self._exchange: Exchange | None = None
+        self._reused = False
+        self._resume_at = 0.0  # while backing off: when the next attempt may start
+        self._result: SpanExportResult | None = None
+        self.body = b""
+        try:
+            body = exporter.encode(spans)
+            if exporter.compression == "gzip":
+                packer = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+                body = packer.compress(body) + packer.flush()
+            self.body = body
+        except Exception as error:  # a bug of ours: reported, never raised into the pipeline
+            report("export.otlp_http", error)
+            self._end(SpanExportResult.FAILURE)
+
+    def run(self, until: float) -> SpanExportResult | None:
+        """Go on until the export ends (its result) or ``time.monotonic()`` reaches *until* (None). Never raises."""
+        if self._result is not None:
+            return self._result
+        try:
+            result = self._step(until)
+        except Exception as error:  # a bug of ours: reported, never raised into the pipeline
+            self._exporter._close()
+            report("export.otlp_http", error)
+            result = SpanExportResult.FAILURE
+        if result is not None:
+            self._end(result)
+        return result
+
+    def _end(self, result: SpanExportResult) -> None:
+        self._result = result
+        self._exchange = None
+        self._exporter._lock.release()
+
+    def _step(self, until: float) -> SpanExportResult | None:
+        exporter = self._exporter
+        while not exporter._stopped.is_set():
+            if not self._backed_off(until):
+                return None
+            try:
+                response = self._attempt(min(until, self.deadline))
+            except OSError as error:
+                problem = f"{type(error).__name__}: {preview(str(error), 120)}"
+                if self._back_off(None):
+                    continue
+                return exporter._give_up("unreachable", f"collector unreachable ({problem})")
+            if response is None:
+                if time.monotonic() < self.deadline:
+                    return None  # the caller's time is up, not the export's: it can go on
+                exporter._close()
+                return exporter._give_up("timeout", f"no answer within the export timeout ({exporter.timeout:g} s)")
+            outcome = self._answered(response)
+            if outcome is not None:
+                return outcome
+        exporter._close()
+        return SpanExportResult.FAILURE
+
+    def _backed_off(self, until: float) -> bool:
+        """Wait out a backoff, at most until *until*; False if that came first."""
+        left = self._resume_at - time.monotonic()
+        if left <= 0:
+            return True
+        stop = min(until, self._resume_at)
+        self._exporter._stopped.wait(max(0.0, stop - time.monotonic()))
+        return stop >= self._resume_at or self._exporter._stopped.is_set()
+
+    def _attempt(self, limit: float) -> Response | None:
+        """Send the request (on a new connection if needed) and read the answer, until *limit*."""
+        exporter = self._exporter
+        try:
+            if self._exchange is None:
+                self._exchange, self._reused = exporter._exchange(self.body, limit)
+            return self._exchange.run(limit)
+        except OSError as error:
+            exchange, self._exchange = self._exchange, None
+            exporter._close()
+            if isinstance(error, TimeoutError):
+                return None  # connecting outlasted the limit: nothing was sent yet
+            if self._reused and exchange is not None and not exchange.answered and isinstance(error, _STALE):
+                return self._attempt(limit)  # the collector closed the idle kept-alive connection: reconnect
+            raise
+
+    def _answered(self, response: Response) -> SpanExportResult | None:
+        """The export's result for this answer, or None when a retry is scheduled."""
+        exporter = self._exporter
+        self._exchange = None
+        if not response.reusable:
+            exporter._close()
+        status = response.status
+        if 200 <= status < 300:
+            exporter._check_partial(response.body)
+            return SpanExportResult.SUCCESS
+        key = f"status:{status}"
+        if status not in RETRYABLE:
+            return exporter._give_up(key, f"collector answered HTTP {status}: {preview(response.body)}")
+        if self._back_off(_retry_after(response.headers.get("retry-after"))):
+            return None
+        return exporter._give_up(key, f"collector answered HTTP {status} until the deadline")
+
+    def _back_off(self, retry_after: float | None) -> bool:
+        """Schedule the next attempt; False if the deadline does not allow one."""
+        delay = self._exporter._backoff(self._attempts, retry_after, self.deadline)
+        if delay is None:
+            return False
+        self._attempts += 1
+        self._resume_at = time.monotonic() + delay
+        return True
+
+
+def _left(until: float) -> float:
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("OTLP export deadline reached")
+    return left
+
+
+# A kept-alive connection the collector closed shows up as one of these on reuse.
+_STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)

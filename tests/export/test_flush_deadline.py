@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.export._exporters import otlp_exporter
+from otel_serverless.export._otlp_http import Export, OTLPSpanExporter
 from tests.otlp_receiver import closed_port, otlp_receiver, silent_listener, slamming_listener
 
 # The exporter's own timeout is far longer than the flush deadline: the deadline must win.
@@ -100,6 +101,65 @@ def test_spans_left_by_a_missed_deadline_go_out_with_a_later_flush(monkeypatch: 
             pass
         names = sorted(span.name for _, span in receiver.spans())
     assert names == ["first", "second"]
+
+
+class _ThreadNoting(OTLPSpanExporter):
+    """Our exporter, noting which thread sends each batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def begin(self, spans: Sequence[ReadableSpan]) -> Export | None:
+        self.threads.append(threading.current_thread())
+        return super().begin(spans)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.threads.append(threading.current_thread())
+        return super().export(spans)
+
+
+def test_a_small_flush_is_sent_on_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    with otlp_receiver() as receiver:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        exporter = _ThreadNoting()
+        processor = DeadlineBatchSpanProcessor(exporter, flush_timeout_millis=5000)
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+        for name in ("a", "b"):
+            with provider.get_tracer("t").start_as_current_span(name):
+                pass
+            assert processor.force_flush() is True
+        assert sorted(span.name for _, span in receiver.spans()) == ["a", "b"]
+    assert exporter.threads == [threading.current_thread()] * 2
+
+
+def test_a_request_half_sent_at_the_deadline_is_finished_by_the_worker_exactly_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with otlp_receiver() as receiver:
+        # Far more than the socket buffers hold, to a collector slow to read: the deadline
+        # comes in the middle of sending; the worker must send the rest, not start again.
+        receiver.read_delay = 1.0
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=200)
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+        tracer = provider.get_tracer("t")
+        for index in range(40):
+            with tracer.start_as_current_span(f"big-{index}") as span:
+                span.set_attribute("payload", "x" * 500_000)
+        started = time.monotonic()
+        assert processor.force_flush() is False
+        assert time.monotonic() - started < 0.2 + SLACK_S
+        receiver.read_delay = 0.0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not processor.force_flush():
+            pass
+        names = sorted(span.name for _, span in receiver.spans())
+        provider.shutdown()
+    assert names == sorted(f"big-{index}" for index in range(40))
+    assert len(receiver.requests) == 1
 
 
 def test_a_failed_export_makes_the_flush_unconfirmed(monkeypatch: pytest.MonkeyPatch) -> None:
