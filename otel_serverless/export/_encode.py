@@ -18,7 +18,7 @@ SDK encoder leaves out.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from otel_serverless._guard import preview, warn_once
@@ -286,9 +286,30 @@ def _span(span: ReadableSpan) -> bytes:
     return b"".join(parts)
 
 
+# A process has one resource and a few scopes, all immutable: each is encoded once.
+# Keyed by identity (their __hash__ is slow); the object is kept so its id stays its own.
+_ENCODED_LIMIT = 64
+_encoded: dict[int, tuple[object, bytes]] = {}
+
+
+def _once(value: object, encode: Callable[[Any], bytes]) -> bytes:
+    known = _encoded.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    encoded = encode(value)
+    if len(_encoded) >= _ENCODED_LIMIT:
+        _encoded.clear()
+    _encoded[id(value)] = (value, encoded)
+    return encoded
+
+
 def _scope(scope: InstrumentationScope | None) -> bytes:
     if scope is None:
         return b""
+    return _once(scope, _encode_scope)
+
+
+def _encode_scope(scope: InstrumentationScope) -> bytes:
     parts = []
     if scope.name:
         parts.append(_text(_SCOPE_NAME, scope.name))
@@ -299,6 +320,10 @@ def _scope(scope: InstrumentationScope | None) -> bytes:
 
 
 def _resource(resource: Resource) -> bytes:
+    return _once(resource, _encode_resource)
+
+
+def _encode_resource(resource: Resource) -> bytes:
     return b"".join(_attributes(_RESOURCE_ATTRIBUTE, resource.attributes))
 
 

@@ -223,6 +223,17 @@ def test_equal_resources_from_different_providers_are_one_group() -> None:
     assert len(request.resource_spans[0].scope_spans[0].spans) == 2
 
 
+def test_resources_and_scopes_encoded_once_stay_correct_across_many_of_them() -> None:
+    # Encoded forms are kept per resource/scope object: new ones, past the bound, must not mix up.
+    for index in range(_encode._ENCODED_LIMIT + 10):
+        provider, exporter = _provider(Resource({"service.name": f"svc-{index}", "n": index}))
+        with provider.get_tracer(f"scope-{index}", f"1.{index}").start_as_current_span("s"):
+            pass
+        request = _decode_and_compare(exporter.get_finished_spans())
+        assert request.resource_spans[0].scope_spans[0].scope.name == f"scope-{index}"
+    assert len(_encode._encoded) <= _encode._ENCODED_LIMIT
+
+
 def test_an_empty_batch_is_an_empty_request() -> None:
     assert encode_spans([]) == sdk_encode_spans([]).SerializeToString() == b""
 
