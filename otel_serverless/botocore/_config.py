@@ -1,4 +1,4 @@
-"""Producer-side settings, read per call from the environment (cheap, and tests can change them)."""
+"""Producer-side settings, read once per process (see ``_settings.per_process``): Lambda fixes them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ class Config:
 
 
 def read() -> Config:
+    return _settings.per_process("botocore.config", _read)
+
+
+def _read() -> Config:
     from otel_serverless.propagation.dynamodb import parse_key_schema
 
     return Config(

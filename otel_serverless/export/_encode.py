@@ -198,11 +198,27 @@ def _int64(value: int) -> bytes:
     return _varint(value + _UINT64)
 
 
+# Most span attributes repeat their value in every invocation (function, region, queue,
+# operation): the last encoded field of each span attribute key is kept and reused while
+# the value stays the same. Short strings, ints and bools only, compared with their type
+# (True == 1); not floats (-0.0 == 0.0, and they rarely repeat).
+_REMEMBERED_TYPES = frozenset({str, int, bool})
+_REMEMBERED_MAX_CHARS = 256
+_last_fields: dict[str, tuple[object, bytes]] = {}
+
+
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]:
     if not attributes:
         return []
     encoded = []
+    remember = tag is _SPAN_ATTRIBUTE
+    last_fields = _last_fields
     for key, value in attributes.items():
+        if remember:
+            last = last_fields.get(key)
+            if last is not None and last[0] == value and type(last[0]) is type(value):
+                encoded.append(last[1])
+                continue
         try:
             payload = _key(key) + _field(_KV_VALUE, _any_value(value))
         except _Unencodable as error:
@@ -212,7 +228,16 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
             )
             continue
         size = len(payload)
-        encoded.append(tag + (_SMALL[size] if size < 128 else _varint(size)) + payload)
+        field = tag + (_SMALL[size] if size < 128 else _varint(size)) + payload
+        encoded.append(field)
+        if (
+            remember
+            and type(value) in _REMEMBERED_TYPES
+            and (type(value) is not str or len(value) <= _REMEMBERED_MAX_CHARS)
+        ):
+            if len(last_fields) >= _KEY_CACHE_LIMIT:
+                last_fields.clear()
+            last_fields[key] = (value, field)
     return encoded
 
 

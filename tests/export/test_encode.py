@@ -234,6 +234,23 @@ def test_resources_and_scopes_encoded_once_stay_correct_across_many_of_them() ->
     assert len(_encode._encoded) <= _encode._ENCODED_LIMIT
 
 
+def test_repeated_attribute_values_reuse_their_encoding_only_while_equal_and_of_the_same_type() -> None:
+    provider, exporter = _provider(Resource({}))
+    tracer = provider.get_tracer("t")
+    values: list[Any] = ["a", "a", "b", True, 1, 1, False, 0, -0.0, 0.0, 0.0, "x" * 300, "x" * 300, 7]
+    for value in values:
+        with tracer.start_as_current_span("s", attributes={"k": value}):
+            pass
+        # One export per span, as per invocation: each sees the previous one's remembered field.
+        spans = exporter.get_finished_spans()[-1:]
+        request = _decode_and_compare(spans)
+        sent = request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value
+        assert sent.WhichOneof("value") == {str: "string_value", bool: "bool_value", int: "int_value"}.get(
+            type(value), "double_value"
+        )
+        assert repr(getattr(sent, sent.WhichOneof("value"))) == repr(value)
+
+
 def test_an_empty_batch_is_an_empty_request() -> None:
     assert encode_spans([]) == sdk_encode_spans([]).SerializeToString() == b""
 
