@@ -33,10 +33,10 @@ def traced_records(event: Any, *, tracer_provider: Any = None) -> Iterator[Any]:
     if trigger is None:
         with guard("records.detect"):
             trigger = detect(event)
-    records = trigger.records if trigger is not None else []
-    if not records:
+    if trigger is None or not trigger.records:
         yield from _raw_records(event)
         return
+    records = trigger.records
     tracer = invocation.tracer if invocation is not None and tracer_provider is None else None
     if tracer is None:
         with guard("records.tracer"):
