@@ -18,7 +18,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from opentelemetry.context import (
     _SUPPRESS_INSTRUMENTATION_KEY,  # the API's own key; the SDK uses it the same way
@@ -42,6 +42,7 @@ class Export(Protocol):
         """Go on until it ends (its result) or ``time.monotonic()`` reaches *until* (None)."""
 
 
+@runtime_checkable
 class Resumable(Protocol):
     """An exporter whose exports can stop at a deadline and go on on another thread."""
 
@@ -77,8 +78,7 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         # True while a batch is out (on the worker or the caller's thread); the one export handed over.
         self._exporting = False
         self._handover: tuple[Export, int] | None = None
-        begin = getattr(exporter, "begin", None)
-        self._begin: Callable[[Sequence[ReadableSpan]], Export | None] | None = begin if callable(begin) else None
+        self._begin = exporter.begin if isinstance(exporter, Resumable) else None
         self.dropped = 0
         self._stopping = False
         self._worker: threading.Thread | None = None
@@ -124,14 +124,9 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
                 self._exporting = True
                 batch = list(self._queue)
                 self._queue.clear()
-            else:
-                waiter = _Waiter(self._accepted, self._failed_exports)
-                self._waiters.append(waiter)
         if batch:
             return self._export_here(batch, until)
-        self._ensure_worker()
-        self._wake.set()
-        return waiter.done.wait(max(0.0, limit) / 1000) and waiter.ok
+        return self._wait_for_worker(until)
 
     def _export_here(self, batch: list[ReadableSpan], until: float) -> bool:
         """Send *batch* on the caller's thread until *until*; hand what is left to the worker."""

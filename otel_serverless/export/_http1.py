@@ -19,7 +19,7 @@ import socket
 import time
 from typing import Final, NamedTuple
 
-__all__ = ["Exchange", "ProtocolError", "Response", "authority", "request_head"]
+__all__ = ["Exchange", "ProtocolError", "Response", "arm", "authority", "request_head"]
 
 #: Most bytes of status line and headers accepted (a collector sends a few hundred).
 MAX_HEAD_BYTES: Final = 64 * 1024
@@ -89,14 +89,14 @@ class Exchange:
         sock = self._sock
         try:
             while self._sent < len(self._out):
-                if not _arm(sock, until):
+                if not arm(sock, until):
                     return None
                 self._sent += sock.send(self._out[self._sent :])
             while True:
                 response = self._parse()
                 if response is not None:
                     return response
-                if not _arm(sock, until):
+                if not arm(sock, until):
                     return None
                 data = sock.recv(_RECV_BYTES)
                 if not data:
@@ -113,7 +113,7 @@ class Exchange:
         status, headers, reusable = self._head
         if status in _NO_BODY_STATUSES:
             return Response(status, headers, b"", reusable)
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if _chunked(headers):
             return self._parse_chunked()
         length = headers.get("content-length")
         if length is None:
@@ -218,9 +218,13 @@ class Exchange:
                 raise ProtocolError("connection closed in the middle of the response head")
             raise ConnectionResetError("connection closed before any answer")
         status, headers, _ = self._head
-        if "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower():
+        if "content-length" in headers or _chunked(headers):
             raise ProtocolError("connection closed in the middle of the response body")
         return Response(status, headers, bytes(self._inbox[self._body_at : self._body_at + self._max_body]), False)
+
+
+def _chunked(headers: dict[str, str]) -> bool:
+    return "chunked" in headers.get("transfer-encoding", "").lower()
 
 
 def _chunk_size(line: bytes) -> int:
@@ -230,7 +234,7 @@ def _chunk_size(line: bytes) -> int:
     return int(text, 16)
 
 
-def _arm(sock: socket.socket, until: float) -> bool:
+def arm(sock: socket.socket, until: float) -> bool:
     """Bound the next socket operation by *until*; False if that time has come."""
     left = until - time.monotonic()
     if left <= 0:

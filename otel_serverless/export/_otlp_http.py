@@ -45,7 +45,7 @@ from opentelemetry.util.re import parse_env_headers
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
 from otel_serverless.export._encode import encode_spans
-from otel_serverless.export._http1 import Exchange, Response, authority, request_head
+from otel_serverless.export._http1 import Exchange, Response, arm, authority, request_head
 
 if TYPE_CHECKING:
     import ssl
@@ -289,11 +289,11 @@ class OTLPSpanExporter(SpanExporter):
         for family, kind, proto, _, address in socket.getaddrinfo(target.host, target.port, 0, socket.SOCK_STREAM):
             sock = socket.socket(family, kind, proto)
             try:
-                sock.settimeout(_left(until))
+                _arm_or_time_out(sock, until)
                 sock.connect(address)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if tls is not None:
-                    sock.settimeout(_left(until))
+                    _arm_or_time_out(sock, until)
                     sock = tls.wrap_socket(sock, server_hostname=target.host)
             except OSError as failed:
                 sock.close()
@@ -429,11 +429,11 @@ class Export:
 
     def _backed_off(self, until: float) -> bool:
         """Wait out a backoff, at most until *until*; False if that came first."""
-        left = self._resume_at - time.monotonic()
-        if left <= 0:
+        now = time.monotonic()
+        if self._resume_at <= now:
             return True
         stop = min(until, self._resume_at)
-        self._exporter._stopped.wait(max(0.0, stop - time.monotonic()))
+        self._exporter._stopped.wait(max(0.0, stop - now))
         return stop >= self._resume_at or self._exporter._stopped.is_set()
 
     def _attempt(self, limit: float) -> Response | None:
@@ -479,11 +479,9 @@ class Export:
         return True
 
 
-def _left(until: float) -> float:
-    left = until - time.monotonic()
-    if left <= 0:
+def _arm_or_time_out(sock: socket.socket, until: float) -> None:
+    if not arm(sock, until):
         raise TimeoutError("OTLP export deadline reached")
-    return left
 
 
 # A kept-alive connection the collector closed shows up as one of these on reuse.
