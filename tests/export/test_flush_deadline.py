@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.export._exporters import otlp_exporter
 from otel_serverless.export._otlp_http import Export, OTLPSpanExporter
-from tests.otlp_receiver import closed_port, otlp_receiver, silent_listener, slamming_listener
+from tests.otlp_receiver import Receiver, closed_port, otlp_receiver, silent_listener, slamming_listener
 
 # The exporter's own timeout is far longer than the flush deadline: the deadline must win.
 EXPORTER_TIMEOUT_S = "10"
@@ -57,6 +57,26 @@ def _flush_once(protocol: str, port: int, monkeypatch: pytest.MonkeyPatch) -> tu
     return sent, time.monotonic() - started
 
 
+def _pipeline_to(
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    flush_timeout_millis: int,
+    exporter: Callable[[], SpanExporter] = lambda: otlp_exporter("http/protobuf"),
+) -> tuple[DeadlineBatchSpanProcessor, TracerProvider]:
+    """A provider exporting to *receiver* through our processor (the exporter made once the endpoint is set)."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    processor = DeadlineBatchSpanProcessor(exporter(), flush_timeout_millis=flush_timeout_millis)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    return processor, provider
+
+
+def _flush_until_sent(processor: DeadlineBatchSpanProcessor, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not processor.force_flush():
+        pass
+
+
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 def test_flush_returns_by_the_deadline_when_the_collector_fails(
@@ -86,19 +106,14 @@ def test_flush_delivers_and_reports_success_when_the_collector_answers(monkeypat
 def test_spans_left_by_a_missed_deadline_go_out_with_a_later_flush(monkeypatch: pytest.MonkeyPatch) -> None:
     with otlp_receiver() as receiver:
         receiver.delay = 1.0  # a slow collector: answers, but after the deadline
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=200)
-        provider = TracerProvider()
-        provider.add_span_processor(processor)
+        processor, provider = _pipeline_to(receiver, monkeypatch, 200)
         with provider.get_tracer("t").start_as_current_span("first"):
             pass
         assert processor.force_flush() is False
         receiver.delay = 0.0
         with provider.get_tracer("t").start_as_current_span("second"):
             pass
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not processor.force_flush():
-            pass
+        _flush_until_sent(processor, 15)
         names = sorted(span.name for _, span in receiver.spans())
     assert names == ["first", "second"]
 
@@ -121,11 +136,9 @@ class _ThreadNoting(OTLPSpanExporter):
 
 def test_a_small_flush_is_sent_on_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     with otlp_receiver() as receiver:
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-        exporter = _ThreadNoting()
-        processor = DeadlineBatchSpanProcessor(exporter, flush_timeout_millis=5000)
-        provider = TracerProvider()
-        provider.add_span_processor(processor)
+        processor, provider = _pipeline_to(receiver, monkeypatch, 5000, _ThreadNoting)
+        exporter = processor.exporter
+        assert isinstance(exporter, _ThreadNoting)
         for name in ("a", "b"):
             with provider.get_tracer("t").start_as_current_span(name):
                 pass
@@ -141,10 +154,7 @@ def test_a_request_half_sent_at_the_deadline_is_finished_by_the_worker_exactly_o
         # Far more than the socket buffers hold, to a collector slow to read: the deadline
         # comes in the middle of sending; the worker must send the rest, not start again.
         receiver.read_delay = 1.0
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=200)
-        provider = TracerProvider()
-        provider.add_span_processor(processor)
+        processor, provider = _pipeline_to(receiver, monkeypatch, 200)
         tracer = provider.get_tracer("t")
         for index in range(40):
             with tracer.start_as_current_span(f"big-{index}") as span:
@@ -153,9 +163,7 @@ def test_a_request_half_sent_at_the_deadline_is_finished_by_the_worker_exactly_o
         assert processor.force_flush() is False
         assert time.monotonic() - started < 0.2 + SLACK_S
         receiver.read_delay = 0.0
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not processor.force_flush():
-            pass
+        _flush_until_sent(processor, 30)
         names = sorted(span.name for _, span in receiver.spans())
         provider.shutdown()
     assert names == sorted(f"big-{index}" for index in range(40))
@@ -165,10 +173,7 @@ def test_a_request_half_sent_at_the_deadline_is_finished_by_the_worker_exactly_o
 def test_a_failed_export_makes_the_flush_unconfirmed(monkeypatch: pytest.MonkeyPatch) -> None:
     with otlp_receiver() as receiver:
         receiver.status = 400  # not retryable: the exporter gives up at once
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-        processor = DeadlineBatchSpanProcessor(otlp_exporter("http/protobuf"), flush_timeout_millis=5000)
-        provider = TracerProvider()
-        provider.add_span_processor(processor)
+        processor, provider = _pipeline_to(receiver, monkeypatch, 5000)
         with provider.get_tracer("t").start_as_current_span("rejected"):
             pass
         assert processor.force_flush() is False
