@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -83,12 +84,22 @@ def otlp_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.port = server.server_address[1]
+    with serving(Handler) as port:
+        receiver.port = port
+        yield receiver
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], tls_context: ssl.SSLContext | None = None) -> Iterator[int]:
+    """An HTTP server on 127.0.0.1 (https with *tls_context*) answering with *handler*; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    if tls_context is not None:
+        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield receiver
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()

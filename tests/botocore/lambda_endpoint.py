@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from typing import Any
+
+from tests.otlp_receiver import serving
 
 
 @dataclass
@@ -59,12 +60,6 @@ def lambda_endpoint() -> Iterator[LambdaEndpoint]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as port:
+        endpoint.url = f"http://127.0.0.1:{port}"
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()

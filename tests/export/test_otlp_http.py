@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from otel_serverless import _guard
 from otel_serverless.export._exporters import otlp_exporter
 from otel_serverless.export._otlp_http import DEFAULT_ENDPOINT, OTLPSpanExporter
-from tests.otlp_receiver import closed_port, listener, silent_listener
+from tests.otlp_receiver import closed_port, listener, serving, silent_listener
 
 # Generous bound on how long an export may overrun its own timeout on a loaded
 # 2-core machine; far below what an unbounded wait would take.
@@ -132,18 +132,9 @@ def collector(tls_context: ssl.SSLContext | None = None) -> Iterator[Collector]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if tls_context is not None:
-        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, tls_context) as port:
+        state.port = port
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
