@@ -30,8 +30,12 @@ _JSON_SPACE: Final = " \t\n\r"
 _JSON_SPACE_BYTES: Final = _JSON_SPACE.encode()
 _scan_value: Final = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
 _KEY_BYTES: Final = _KEY_TEXT.encode()
+#: The reserved member as embed() splices it in, before its encoded fields: alone, or after others.
+_FIRST_MEMBER: Final = _KEY_TEXT + ":"
+_LATER_MEMBER: Final = "," + _FIRST_MEMBER
 #: Where :func:`embed` leaves the slot of a lone traceparent: the last member of the top-level object.
 _TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"' + _w3c.BARE_TRACEPARENT_GROUPS + r'"\}\}[ \t\r\n]*')
+_TAIL_BYTES: Final = re.compile(_TAIL.pattern.encode("ascii"))
 #: The longest tail _TAIL can match, plus the trailing whitespace we look at.
 TAIL_CHARS: Final = 110
 
@@ -53,13 +57,13 @@ def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tupl
         text = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
         new = text.encode("utf-8") if isinstance(raw, bytes) else text
     else:
-        member = f"{',' if parsed else ''}{_KEY_TEXT}:{encode(fields)}"
+        member = (_LATER_MEMBER if parsed else _FIRST_MEMBER) + encode(fields)
         if isinstance(raw, bytes):
             end = raw.rindex(b"}")
             new = raw[:end] + member.encode("ascii") + raw[end:]  # encode() is ASCII
-        else:
-            end = raw.rindex("}")
-            new = raw[:end] + member + raw[end:]
+            return (new, None) if len(new) <= limit else (None, TOO_LARGE)
+        end = raw.rindex("}")
+        new = raw[:end] + member + raw[end:]
     size = len(new) if isinstance(new, bytes) or new.isascii() else len(new.encode("utf-8"))
     if size > limit:
         return None, TOO_LARGE
@@ -75,23 +79,24 @@ def parse_object(document: str | bytes) -> dict[str, Any] | None:
     """
     if isinstance(document, bytes):
         if document[:1] != b"{" and document.lstrip(_JSON_SPACE_BYTES)[:1] != b"{":
-            return None
+            return None  # not even the start of an object: binary data is never decoded
         try:
-            text = document.decode("utf-8")
+            document = document.decode("utf-8")
         except UnicodeDecodeError:
             return None
+    if document[:1] == "{":
+        start = 0
     else:
-        if document[:1] != "{" and document.lstrip(_JSON_SPACE)[:1] != "{":
+        start = len(document) - len(document.lstrip(_JSON_SPACE))
+        if document[start : start + 1] != "{":
             return None
-        text = document
-    start = 0 if text[:1] == "{" else len(text) - len(text.lstrip(_JSON_SPACE))
     try:
-        parsed, end = _scan_value(text, start)
+        parsed, end = _scan_value(document, start)
     except (StopIteration, ValueError, RecursionError):
         return None
-    if end != len(text) and text[end:].strip(_JSON_SPACE):
+    if end != len(document) and document[end:].strip(_JSON_SPACE):
         return None  # something after the object (JSON lines, trailing garbage)
-    return parsed if isinstance(parsed, dict) else None
+    return parsed  # type: ignore[no-any-return]  # the scanner reads an object at "{": a dict
 
 
 def mentions_key(document: str | bytes) -> bool:
@@ -112,15 +117,15 @@ def from_tail(document: str | bytes) -> Context | None:
     context. (A document that is not valid JSON may give a context here; it
     could have carried any context anyway.)
     """
-    marker = document.rfind(_KEY_BYTES if isinstance(document, bytes) else _KEY_TEXT)  # type: ignore[arg-type]
+    if isinstance(document, bytes):  # matched as bytes: the pattern is ASCII, no decoding needed
+        marker = document.rfind(_KEY_BYTES)
+        if marker <= 0 or len(document) - marker > TAIL_CHARS:
+            return None
+        return _w3c.from_match(_TAIL_BYTES.fullmatch(document, marker - 1))
+    marker = document.rfind(_KEY_TEXT)
     if marker <= 0 or len(document) - marker > TAIL_CHARS:
         return None
-    tail = document[marker - 1 :]
-    if isinstance(tail, bytes):
-        if not tail.isascii():
-            return None
-        tail = tail.decode("ascii")
-    return _w3c.from_match(_TAIL.fullmatch(tail))
+    return _w3c.from_match(_TAIL.fullmatch(document, marker - 1))
 
 
 def extract_from(obj: object) -> Context | None:

@@ -46,8 +46,16 @@ _ZERO_SPAN: Final = "0" * 16
 _INVALID: Final = trace.INVALID_SPAN_CONTEXT
 _DEFAULT_TRACE_STATE: Final = trace.DEFAULT_TRACE_STATE
 _new_tuple: Final = tuple.__new__
+
+_SpanContext: Final = trace.SpanContext
+_NonRecordingSpan: Final = trace.NonRecordingSpan
 #: Every flags byte, built once: ``TraceFlags(n)`` is an int subclass constructed per extraction otherwise.
-_FLAGS_BY_HEX: Final = {"%02x" % value: trace.TraceFlags(value) for value in range(256)}  # noqa: UP031
+#: Keyed by its two lowercase hex digits, as text and as bytes (:func:`from_match` reads either).
+_FLAGS_BY_HEX: Final[dict[str | bytes, trace.TraceFlags]] = {
+    key: trace.TraceFlags(value)
+    for value in range(256)
+    for key in ("%02x" % value, b"%02x" % value)  # noqa: UP031
+}
 #: A slot as :func:`_carrier.encode` writes a lone version-00 traceparent: the common case on every hop.
 #: A version-00 traceparent exactly as :func:`inject` writes it; groups: trace id, span id, flags.
 BARE_TRACEPARENT_GROUPS: Final = r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})"
@@ -69,11 +77,12 @@ class _Shape:
 
 
 _shape = _Shape(None, False, None)
+_global_textmap: Final = propagate.get_global_textmap
 
 
 def _current_shape() -> _Shape:
     global _shape
-    propagator = propagate.get_global_textmap()
+    propagator = _global_textmap()
     shape = _shape
     if shape.propagator is propagator:
         return shape
@@ -104,7 +113,9 @@ def _is_span(candidate: object) -> bool:
 
 def inject(context: Context | None) -> dict[str, str] | None:
     """The fields the default propagator would inject for *context*; None if it is not the default."""
-    shape = _current_shape()
+    shape = _shape
+    if shape.propagator is not _global_textmap():  # _current_shape()'s check, without its call on the hot path
+        shape = _current_shape()
     if not shape.fast:
         return None
     global last_slot
@@ -117,8 +128,12 @@ def inject(context: Context | None) -> dict[str, str] | None:
     if span_context != _INVALID:
         # One unpacking of the SpanContext tuple instead of four property reads, and
         # %-formatting for format_trace_id/format_span_id's hex: measurably cheaper here.
-        trace_id, span_id, _, flags, trace_state, _ = span_context
-        slot = '{"traceparent":"00-%032x-%016x-%02x"}' % (trace_id, span_id, flags)  # noqa: UP031
+        trace_id, span_id, _, flags, trace_state, is_valid = span_context
+        if is_valid:  # the ids fit 16 and 8 bytes: bytes.hex() writes them faster than %x does
+            trace_hex, span_hex = trace_id.to_bytes(16, "big").hex(), span_id.to_bytes(8, "big").hex()
+            slot = '{"traceparent":"00-%s-%s-%02x"}' % (trace_hex, span_hex, flags)  # noqa: UP031
+        else:
+            slot = '{"traceparent":"00-%032x-%016x-%02x"}' % (trace_id, span_id, flags)  # noqa: UP031
         fields[TRACEPARENT] = traceparent = slot[16:-2]
         last_slot = (traceparent, slot)  # one assignment: readers on other threads see a consistent pair
         if trace_state is not _DEFAULT_TRACE_STATE and trace_state:
@@ -174,14 +189,22 @@ def from_fields(fields: object) -> Context | None:
     return from_match(_BARE_TRACEPARENT.fullmatch(value)) if type(value) is str else None
 
 
-def from_match(match: re.Match[str] | None) -> Context | None:
-    """The context for a match of :data:`BARE_TRACEPARENT_GROUPS` (inside any pattern), or None as :func:`from_slot`."""
-    if match is None or not _current_shape().fast:
+def from_match(match: re.Match[str] | re.Match[bytes] | None) -> Context | None:
+    """The context for a match of :data:`BARE_TRACEPARENT_GROUPS` (inside any pattern, text or bytes), or None as
+    :func:`from_slot`."""
+    if match is None:
+        return None
+    shape = _shape
+    if shape.propagator is not _global_textmap():  # as in inject()
+        shape = _current_shape()
+    if not shape.fast:
         return None
     trace_id, span_id, flags = match.groups()
-    if trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
+    # int() reads hex text and bytes alike; an all-zero id is the one that parses to 0.
+    trace_id_int, span_id_int = int(trace_id, 16), int(span_id, 16)
+    if not trace_id_int or not span_id_int:
         return None
-    return _remote(int(trace_id, 16), int(span_id, 16), _FLAGS_BY_HEX[flags], None)
+    return _remote(trace_id_int, span_id_int, _FLAGS_BY_HEX[flags], None)
 
 
 def _remote(trace_id: int, span_id: int, flags: trace.TraceFlags, tracestate: TraceState | None) -> Context:
@@ -189,11 +212,11 @@ def _remote(trace_id: int, span_id: int, flags: trace.TraceFlags, tracestate: Tr
     # SpanContext.__new__ only defaults the trace state and computes is_valid: both known
     # here (callers pass checked, non-zero ids that fit), so its tuple is built directly.
     span_context = _new_tuple(
-        trace.SpanContext,
+        _SpanContext,
         (trace_id, span_id, True, flags, _DEFAULT_TRACE_STATE if tracestate is None else tracestate, True),
     )
     # One dict instead of set_span_in_context's copy of an empty Context: same key, same value.
-    return Context({_SPAN_KEY: trace.NonRecordingSpan(span_context)})
+    return Context({_SPAN_KEY: _NonRecordingSpan(span_context)})
 
 
 def _trace_context(fields: Mapping[str, str]) -> Context:

@@ -39,6 +39,7 @@ __all__ = ["MAX_ENTRY_BYTES", "RESERVED_KEY", "entry_size", "extract_event", "in
 #: PutEvents: one entry, and the whole request, must stay under 256 KB.
 MAX_ENTRY_BYTES: Final = 262_144
 _TIME_BYTES: Final = 14
+_SIZED_FIELDS: Final = ("Source", "DetailType", "Detail", "TraceHeader")
 
 
 def extract_event(event: Mapping[str, Any]) -> Context | None:
@@ -51,10 +52,12 @@ def extract_event(event: Mapping[str, Any]) -> Context | None:
 def entry_size(entry: Mapping[str, Any]) -> int:
     """Bytes AWS counts for one PutEvents entry (its documented formula), plus ``TraceHeader``."""
     size = _TIME_BYTES if entry.get("Time") is not None else 0
-    for name in ("Source", "DetailType", "Detail", "TraceHeader"):
-        size += text_size(entry.get(name))
+    for name in _SIZED_FIELDS:
+        value = entry.get(name)
+        if value is not None:  # most entries leave some out: no call for those
+            size += text_size(value)
     resources = entry.get("Resources")
-    if isinstance(resources, list):
+    if resources and isinstance(resources, list):
         size += sum(text_size(resource) for resource in resources)
     return size
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from opentelemetry.context import Context
@@ -71,13 +73,26 @@ def extract_record(record: Mapping[str, Any]) -> Context | None:
         found = _payload.from_tail(_unbase64(data[-_TAIL_BASE64_CHARS:]) or b"")
         if found is not None:
             return found
-    raw = _unbase64(data)
-    return None if raw is None else extract_data(raw)
+    try:
+        raw = _a2b(data)  # not through _unbase64: one call less per record
+    except (binascii.Error, ValueError):
+        return None
+    found = _payload.from_tail(raw)
+    if found is None and _payload.mentions_key(raw):
+        found = _payload.extract_from(_payload.parse_object(raw))
+    return found
+
+
+if sys.version_info >= (3, 11):
+    # Strict mode: the alphabet check b64decode(validate=True) makes with a regex, done in C.
+    _a2b: Final[Callable[[str], bytes]] = functools.partial(binascii.a2b_base64, strict_mode=True)
+else:  # pragma: no cover - Python 3.10 has no strict mode
+    _a2b = functools.partial(base64.b64decode, validate=True)
 
 
 def _unbase64(text: str) -> bytes | None:
     try:
-        return base64.b64decode(text, validate=True)
+        return _a2b(text)
     except (binascii.Error, ValueError):
         return None
 
@@ -137,12 +152,15 @@ def inject_record(
     data = entry.get("Data")
     if not isinstance(data, (str, bytes, bytearray)):
         return entry, Outcome(reason=_payload.NOT_JSON_OBJECT)
-    size = record_size(entry)
-    limit = max_bytes if room is None else min(max_bytes, size + room)
-    new_data, reason = _payload.embed(data, fields, limit - text_size(entry.get("PartitionKey")))
+    key = entry.get("PartitionKey")
+    key_size = len(key) if type(key) is str and key.isascii() else text_size(key)  # the usual key: no call
+    limit = max_bytes if room is None else min(max_bytes, text_size(data) + key_size + room)
+    new_data, reason = _payload.embed(data, fields, limit - key_size)
     if new_data is None:
         return entry, Outcome(reason=reason)
-    return {**entry, "Data": new_data}, INJECTED_PAYLOAD
+    new_entry = dict(entry)  # cheaper than a {**entry, ...} display
+    new_entry["Data"] = new_data
+    return new_entry, INJECTED_PAYLOAD
 
 
 def inject_records(

@@ -172,6 +172,8 @@ DOCUMENTS = [
     f'{{"order":1,"_otel":{_carrier.encode({"traceparent": VALID, "tracestate": "rojo=1"})}}}',
     f'{{"order":1,"_otel":{{"traceparent": "{VALID}"}}}}',
     f'{{"order":1,"_otel":{ZERO_SLOT}}}',
+    f'{{"order":1,"_otel":{{"traceparent":"{VALID[:36]}{"0" * 16}{VALID[52:]}"}}}}',  # all-zero span id
+    f'{{"order":1,"_otel":{{"traceparent":"{VALID.upper()}"}}}}',  # upper-case hex: not what W3C allows
     f'{{"order":1,"_otel":{SLOT}}}x',
     f'["_otel",{SLOT}]',
     '{"order":1}',
