@@ -48,10 +48,16 @@ class _Active:
 _current: contextvars.ContextVar[_Active | None] = contextvars.ContextVar("otel_serverless_botocore", default=None)
 
 
-def _suppressed() -> bool:
-    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+_instrumentation_enabled: Callable[[], bool] | None = None
 
-    return not is_instrumentation_enabled()
+
+def _suppressed() -> bool:
+    global _instrumentation_enabled
+    if _instrumentation_enabled is None:  # imported on the first call, not on every one
+        from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+        _instrumentation_enabled = is_instrumentation_enabled
+    return not _instrumentation_enabled()
 
 
 def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -38,12 +38,19 @@ class SqsExtension(Extension):
 
     def inject(self, params: Params, fields: Fields) -> Params:
         max_bytes = _config.read().sqs_max_message_bytes
-        header = xray.header()
+        # The X-Ray header is only the fallback for a message whose attribute slot could not
+        # be used: built, and the message tried again with it, only when one was skipped.
+        # A message that takes the slot never looks at the header, so the outcome is the same.
         if self.call.operation == "SendMessage":
-            new, outcome = sqs.inject_entry(params, fields, header, max_bytes=max_bytes)
+            new, outcome = sqs.inject_entry(params, fields, None, max_bytes=max_bytes)
+            if not outcome.injected:
+                new, outcome = sqs.inject_entry(params, fields, xray.header(), max_bytes=max_bytes)
             self.call.outcomes.append(outcome)
             return new
-        new_entries, outcomes = sqs.inject_entries(entries(params, "Entries"), fields, header, max_bytes=max_bytes)
+        listed = entries(params, "Entries")
+        new_entries, outcomes = sqs.inject_entries(listed, fields, None, max_bytes=max_bytes)
+        if not all(outcome.injected for outcome in outcomes):
+            new_entries, outcomes = sqs.inject_entries(listed, fields, xray.header(), max_bytes=max_bytes)
         self.call.outcomes.extend(outcomes)
         return {**params, "Entries": new_entries}
 

@@ -94,6 +94,24 @@ def test_all_ten_slots_taken_falls_back_to_aws_trace_header(instrumented: None, 
     assert span_context.span_id == producer.context.span_id
 
 
+def test_a_batch_falls_back_per_entry(instrumented: None, spans: object, parent: Span) -> None:
+    # The header is built only when an entry could not take the slot: here one of two.
+    client, url, arn = queue()
+    entries = [
+        {"Id": "full", "MessageBody": "full", "MessageAttributes": user_attributes(10)},
+        {"Id": "free", "MessageBody": "free"},
+    ]
+    response = client.send_message_batch(QueueUrl=url, Entries=entries)
+    assert len(response["Successful"]) == 2
+    (producer,) = producer_spans(spans)
+    assert producer.attributes[attr.PROPAGATION_INJECTED] == 2
+    assert producer.attributes[attr.PROPAGATION_CHANNELS] == ("aws_trace_header", "message_attribute")
+    messages = {m["Body"]: m for m in receive_all(client, url, expected=2)}
+    assert set(messages["full"]["MessageAttributes"]) == set(user_attributes(10)), "no eleventh attribute"
+    ctx = sqs.extract_lambda_record(lambda_sqs_record(messages["free"], arn))
+    assert parent_span_id(ctx) == producer.context.span_id
+
+
 @pytest.mark.parametrize("batch", [False, True])
 def test_nothing_fits_send_succeeds_skip_counted_warned_once(
     instrumented: None, spans: object, parent: Span, caplog: pytest.LogCaptureFixture, batch: bool

@@ -110,7 +110,9 @@ def mapping(container: object, key: str) -> Mapping[str, Any] | None:
     if type(container) is not dict and not isinstance(container, Mapping):  # a dict: no ABC check
         return None
     value = container.get(key)
-    return value if type(value) is dict or isinstance(value, Mapping) else None
+    if type(value) is dict:
+        return value
+    return value if value is not None and isinstance(value, Mapping) else None  # None: no ABC check either
 
 
 def sequence(container: object, key: str) -> Sequence[Any] | None:

@@ -42,8 +42,18 @@ class _LowerGetter(Getter[Mapping[str, str]]):
 _getter: Final = _LowerGetter()
 
 
+_wanted_for: tuple[object, frozenset[str]] = (None, frozenset())
+
+
 def _wanted() -> frozenset[str]:
-    return frozenset(name.lower() for name in propagate.get_global_textmap().fields)
+    """The header names the global propagator reads, lower-cased (kept while it stays the same object)."""
+    global _wanted_for
+    propagator = propagate.get_global_textmap()
+    known, names = _wanted_for
+    if known is not propagator:
+        names = frozenset(name.lower() for name in propagator.fields)
+        _wanted_for = (propagator, names)
+    return names
 
 
 def _collect(event: Mapping[str, Any], wanted: frozenset[str]) -> dict[str, list[str]]:
