@@ -125,10 +125,10 @@ def _build(
     # export-time ones (memory, cost, scrubbing) as stages in front of each exporting processor.
     from otel_serverless import processors as serverless
 
-    serverless.install(provider)
+    chains: list[SpanProcessor] = []
     for processor in span_processors:
         # A caller's processor may export too: it sees spans after the same stages (scrubbing …).
-        provider.add_span_processor(serverless.export_chain(processor))
+        chains.append(serverless.export_chain(processor))
         telemetry.others.append(processor)
     flush_timeout = _settings.read_int(
         env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000, explicit=flush_timeout_millis
@@ -141,8 +141,12 @@ def _build(
             schedule_delay_millis=_settings.read_int(OTEL_BSP_SCHEDULE_DELAY, 5000, minimum=0),
             flush_timeout_millis=flush_timeout,
         )
-        provider.add_span_processor(serverless.export_chain(processor))
+        chains.append(serverless.export_chain(processor))
         telemetry.exporting.append(processor)
+    # The start-time stages go in front of the first chain (one processor fewer per span).
+    serverless.install(provider, chains[0] if chains else None)
+    for chain in chains[1:]:
+        provider.add_span_processor(chain)
     return telemetry
 
 

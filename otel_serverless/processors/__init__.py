@@ -70,14 +70,20 @@ def enabled() -> tuple[str, ...]:
     return chosen
 
 
-def install(provider: TracerProvider) -> None:
-    """Add the enabled start-time processors to *provider*, once."""
+def install(provider: TracerProvider, then: SpanProcessor | None = None) -> None:
+    """Add the enabled start-time processors to *provider*, once, in front of *then* if given.
+
+    *then* (an export chain) is added to *provider* either way. In front of it, the
+    start-time stages share its place on the provider: the provider calls each of its
+    processors for every span's start and end, so one chain is cheaper than two.
+    """
     if provider in _installed:
+        if then is not None:
+            provider.add_span_processor(then)
         return
     _installed.add(provider)
-    # One processor on the provider for all of them (the first, with the others as its
-    # stages): the provider calls each of its processors for every span's start and end.
-    chain: ServerlessProcessor | None = None
+    # One processor on the provider for all of them (the first, with the others as its stages).
+    chain: SpanProcessor | None = then
     for name in reversed([name for name in enabled() if name in _START]):
         chain = _START[name](then=chain)
     if chain is not None:

@@ -88,6 +88,15 @@ class ServerlessProcessor(SpanProcessor):
             plan = self._make_plan()
         if plan.end is None:
             return
+        if not plan.invocation_stages or not _invocation.in_flight():
+            # No invocation span can be among them: only the stages for every span run.
+            for stage in plan.general:
+                try:
+                    span = stage.transform(span)
+                except Exception as error:
+                    report(f"processor.{stage.name}", error)
+            plan.end(span)
+            return
         invocation: Invocation | bool | None = False  # False: not looked up yet
         attributes: dict[str, AttributeValue] | None = None  # what adding stages added, not copied in yet
         events: list[Event] = []
@@ -156,7 +165,10 @@ class ServerlessProcessor(SpanProcessor):
             and stage.invocation_only
             and type(stage).transform is AddingProcessor.transform
         )
-        plan = _Plan(_generation, tuple(annotators), tuple(transformers), adders, start, end)
+        general = tuple(stage for stage in transformers if not stage.invocation_only)
+        plan = _Plan(
+            _generation, tuple(annotators), tuple(transformers), adders, start, end, general, general != tuple(transformers)
+        )
         self._plan = plan
         return plan
 
@@ -210,6 +222,10 @@ class _Plan(NamedTuple):
     adders: frozenset[ServerlessProcessor]
     start: Callable[[Span, Context | None], None] | None
     end: Callable[[ReadableSpan], None] | None
+    #: The transformers every span goes through (not only invocation spans).
+    general: tuple[ServerlessProcessor, ...]
+    #: Whether some transformers are for invocation spans only (else ``general`` is all of them).
+    invocation_stages: bool
 
 
 def generation() -> int:

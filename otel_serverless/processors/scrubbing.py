@@ -127,7 +127,7 @@ class Scrubber:
             new: AttributeValue
             if secret:
                 new = REDACTED
-            elif isinstance(value, str):
+            elif type(value) is str or isinstance(value, str):
                 if "=" not in value and ":" not in value and " " not in value:
                     continue  # text()'s own first test, inlined: most values end here
                 if value in self._clean:
@@ -209,11 +209,10 @@ def _may_have_extras(span: ReadableSpan) -> tuple[bool, bool]:
     """
     if type(span) not in _SDK_SPANS:
         return True, True
-    events, links = getattr(span, "_events", None), getattr(span, "_links", None)
-    return (
-        events is None or not hasattr(events, "__len__") or len(events) > 0,
-        links is None or not hasattr(links, "__len__") or len(links) > 0,
-    )
+    try:
+        return len(span._events) > 0, len(span._links) > 0
+    except (AttributeError, TypeError):  # an SDK that stores them otherwise: the public path
+        return True, True
 
 
 _SDK_SPANS: Final = frozenset({ReadableSpan, Span})
