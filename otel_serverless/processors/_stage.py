@@ -88,44 +88,15 @@ class ServerlessProcessor(SpanProcessor):
             plan = self._make_plan()
         if plan.end is None:
             return
-        if not plan.invocation_stages or not _invocation.in_flight():
+        if plan.invocation_stages and _invocation.in_flight():
+            span = _through_stages(plan, span)
+        else:
             # No invocation span can be among them: only the stages for every span run.
             for stage in plan.general:
                 try:
                     span = stage.transform(span)
                 except Exception as error:
                     report(f"processor.{stage.name}", error)
-            plan.end(span)
-            return
-        invocation: Invocation | bool | None = False  # False: not looked up yet
-        attributes: dict[str, AttributeValue] | None = None  # what adding stages added, not copied in yet
-        events: list[Event] = []
-        for stage in plan.transformers:
-            if stage.invocation_only:
-                if invocation is False:
-                    invocation = invocation_of(span) if _invocation.in_flight() else None
-                if invocation is None:
-                    continue
-            if stage in plan.adders:
-                try:
-                    added = stage.contribute(span, invocation)  # type: ignore[attr-defined]  # adders are AddingProcessors
-                except Exception as error:
-                    report(f"processor.{stage.name}", error)
-                    continue
-                if added is not None:
-                    attributes = {} if attributes is None else attributes
-                    attributes.update(added[0])
-                    events.extend(added[1])
-                continue
-            if attributes is not None:
-                span = _added(span, attributes, events)
-                attributes, events = None, []
-            try:
-                span = stage.transform(span)
-            except Exception as error:
-                report(f"processor.{stage.name}", error)
-        if attributes is not None:
-            span = _added(span, attributes, events)
         plan.end(span)
 
     def _make_plan(self) -> _Plan:
@@ -165,10 +136,9 @@ class ServerlessProcessor(SpanProcessor):
             and stage.invocation_only
             and type(stage).transform is AddingProcessor.transform
         )
-        general = tuple(stage for stage in transformers if not stage.invocation_only)
-        plan = _Plan(
-            _generation, tuple(annotators), tuple(transformers), adders, start, end, general, general != tuple(transformers)
-        )
+        every = tuple(transformers)
+        general = tuple(stage for stage in every if not stage.invocation_only)
+        plan = _Plan(_generation, tuple(annotators), every, adders, start, end, general, general != every)
         self._plan = plan
         return plan
 
@@ -226,6 +196,40 @@ class _Plan(NamedTuple):
     general: tuple[ServerlessProcessor, ...]
     #: Whether some transformers are for invocation spans only (else ``general`` is all of them).
     invocation_stages: bool
+
+
+def _through_stages(plan: _Plan, span: ReadableSpan) -> ReadableSpan:
+    """*span* through every transformer of *plan*, the invocation-only ones for invocation spans."""
+    invocation: Invocation | bool | None = False  # False: not looked up yet
+    attributes: dict[str, AttributeValue] | None = None  # what adding stages added, not copied in yet
+    events: list[Event] = []
+    for stage in plan.transformers:
+        if stage.invocation_only:
+            if invocation is False:
+                invocation = invocation_of(span)
+            if invocation is None:
+                continue
+        if stage in plan.adders:
+            try:
+                added = stage.contribute(span, invocation)  # type: ignore[attr-defined]  # adders are AddingProcessors
+            except Exception as error:
+                report(f"processor.{stage.name}", error)
+                continue
+            if added is not None:
+                attributes = {} if attributes is None else attributes
+                attributes.update(added[0])
+                events.extend(added[1])
+            continue
+        if attributes is not None:
+            span = _added(span, attributes, events)
+            attributes, events = None, []
+        try:
+            span = stage.transform(span)
+        except Exception as error:
+            report(f"processor.{stage.name}", error)
+    if attributes is not None:
+        span = _added(span, attributes, events)
+    return span
 
 
 def generation() -> int:
