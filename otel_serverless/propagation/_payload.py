@@ -36,6 +36,8 @@ _LATER_MEMBER: Final = "," + _FIRST_MEMBER
 #: Where :func:`embed` leaves the slot of a lone traceparent: the last member of the top-level object.
 _TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"' + _w3c.BARE_TRACEPARENT_GROUPS + r'"\}\}[ \t\r\n]*')
 _TAIL_BYTES: Final = re.compile(_TAIL.pattern.encode("ascii"))
+#: The length of the tail embed() writes for a lone version-00 traceparent.
+_BARE_TAIL_CHARS: Final = len(',"_otel":{"traceparent":"00-' + "0" * 32 + "-" + "0" * 16 + '-00"}}')
 #: The longest tail _TAIL can match, plus the trailing whitespace we look at.
 TAIL_CHARS: Final = 110
 
@@ -118,6 +120,11 @@ def from_tail(document: str | bytes) -> Context | None:
     could have carried any context anyway.)
     """
     if isinstance(document, bytes):  # matched as bytes: the pattern is ASCII, no decoding needed
+        # The tail exactly as embed() writes it, with nothing after it: no search needed
+        # (nothing in it can hold another key, so its key is the last one, as rfind would find).
+        found = _TAIL_BYTES.fullmatch(document, len(document) - _BARE_TAIL_CHARS)
+        if found is not None:
+            return _w3c.from_match(found)
         marker = document.rfind(_KEY_BYTES)
         if marker <= 0 or len(document) - marker > TAIL_CHARS:
             return None
