@@ -94,14 +94,8 @@ INJECTED_METADATA: Final = Outcome(CHANNEL_METADATA)
 INJECTED_ITEM: Final = Outcome(CHANNEL_ITEM)
 
 
-def inject_fields(context: Context | None = None) -> Fields:
-    """The global propagator's fields for *context* (default: the current one)."""
-    found = _w3c.inject(context)
-    if found is not None:
-        return found
-    fields: Fields = {}
-    propagate.inject(fields, context=context)
-    return fields
+#: The global propagator's fields for a context (default: the current one).
+inject_fields: Final = _w3c.inject_any
 
 
 #: Text json.dumps writes verbatim (printable ASCII but the quote and the backslash).

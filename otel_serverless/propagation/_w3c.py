@@ -113,13 +113,23 @@ def _is_span(candidate: object) -> bool:
 
 def inject(context: Context | None) -> dict[str, str] | None:
     """The fields the default propagator would inject for *context*; None if it is not the default."""
+    return inject_any(context) if _current_shape().fast else None
+
+
+def inject_any(context: Context | None = None) -> dict[str, str]:
+    """The global propagator's fields for *context* (default: the current one), whatever it is.
+
+    :func:`inject`'s fast path when the propagator is the default, else the propagator
+    itself: one function, so that the hot path (every message sent) is one call.
+    """
     shape = _shape
     if shape.propagator is not _global_textmap():  # _current_shape()'s check, without its call on the hot path
         shape = _current_shape()
-    if not shape.fast:
-        return None
-    global last_slot
     fields: dict[str, str] = {}
+    if not shape.fast:
+        propagate.inject(fields, context=context)
+        return fields
+    global last_slot
     span = (context if context is not None else get_current()).get(_SPAN_KEY)
     # get_current_span()'s rule (anything but a Span is no span), with the ABC check done once per type.
     if type(span) not in _SPAN_TYPES and not _is_span(span):

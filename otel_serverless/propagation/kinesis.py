@@ -51,6 +51,8 @@ __all__ = [
 DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
 #: Base64 characters (whole quads) holding at least the last TAIL_CHARS + 8 bytes of a record's data.
 _TAIL_BASE64_CHARS: Final = 4 * ((_payload.TAIL_CHARS + 8) // 3 + 1)
+#: Longest ``kinesis.data`` read: 10 MiB records, base64.
+_MAX_DATA_CHARS: Final = DEFAULT_MAX_RECORD_BYTES * 14
 #: PutRecords: all records of one request together, 5 MiB.
 MAX_REQUEST_BYTES: Final = 5_242_880
 
@@ -66,9 +68,10 @@ def extract_record(record: Mapping[str, Any]) -> Context | None:
     if not isinstance(kinesis, MAPPING):
         return None
     data = kinesis.get("data")
-    if not isinstance(data, str) or len(data) > DEFAULT_MAX_RECORD_BYTES * 14:  # 10 MiB records, base64
+    if not isinstance(data, str) or len(data) > _MAX_DATA_CHARS:
         return None
-    if len(data) > _TAIL_BASE64_CHARS and len(data) % 4 == 0:
+    size = len(data)
+    if size > _TAIL_BASE64_CHARS and not size % 4:
         # Where embed() puts the context, the last bytes: decode just those first (records reach 10 MiB).
         found = _payload.from_tail(_unbase64(data[-_TAIL_BASE64_CHARS:]) or b"")
         if found is not None:

@@ -99,6 +99,9 @@ def test_the_shortcut_steps_aside_for_other_propagators() -> None:
     try:
         assert _w3c.from_slot(_carrier.encode({"traceparent": VALID})) is None
         assert _carrier.extract_slot(_carrier.encode({"traceparent": VALID})) is not None  # through the propagator
+        # Injection too: _Upper writes what the W3C propagator writes, but through its own inject().
+        assert _w3c.inject(_remote_parent()) is None
+        assert _carrier.inject_fields(_remote_parent()) == {"traceparent": VALID}
     finally:
         propagate.set_global_textmap(previous)
 
