@@ -30,6 +30,7 @@ _JSON_SPACE: Final = " \t\n\r"
 _JSON_SPACE_BYTES: Final = _JSON_SPACE.encode()
 _scan_value: Final = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
 _KEY_BYTES: Final = _KEY_TEXT.encode()
+_CLOSING_BRACE: Final = ord("}")
 #: The reserved member as embed() splices it in, before its encoded fields: alone, or after others.
 _FIRST_MEMBER: Final = _KEY_TEXT + ":"
 _LATER_MEMBER: Final = "," + _FIRST_MEMBER
@@ -60,12 +61,19 @@ def embed(document: str | bytes | bytearray, fields: Fields, limit: int) -> tupl
         new = text.encode("utf-8") if isinstance(raw, bytes) else text
     else:
         member = (_LATER_MEMBER if parsed else _FIRST_MEMBER) + encode(fields)
+        # Most documents end with their closing brace: then there is no need to search for it.
         if isinstance(raw, bytes):
-            end = raw.rindex(b"}")
-            new = raw[:end] + member.encode("ascii") + raw[end:]  # encode() is ASCII
+            if raw[-1] == _CLOSING_BRACE:
+                new = raw[:-1] + member.encode("ascii") + b"}"  # encode() is ASCII
+            else:
+                end = raw.rindex(b"}")
+                new = raw[:end] + member.encode("ascii") + raw[end:]
             return (new, None) if len(new) <= limit else (None, TOO_LARGE)
-        end = raw.rindex("}")
-        new = raw[:end] + member + raw[end:]
+        if raw[-1] == "}":
+            new = raw[:-1] + member + "}"
+        else:
+            end = raw.rindex("}")
+            new = raw[:end] + member + raw[end:]
     size = len(new) if isinstance(new, bytes) or new.isascii() else len(new.encode("utf-8"))
     if size > limit:
         return None, TOO_LARGE
