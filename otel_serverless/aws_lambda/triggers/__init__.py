@@ -74,12 +74,18 @@ _RECORD_SOURCE: Final[dict[str, tuple[str, str]]] = {
 }
 
 
+#: What an HTTP detector needs inside a dict ``requestContext`` ("elb": ALB; "http": payload format 2.0).
+_CONTEXT_KEY: Final[dict[str, str]] = {"alb": "elb", "function_url": "http", "api_gateway_http": "http"}
+
+
 def _candidates(event: Any) -> tuple[str, ...]:
     """The detectors that may answer for *event*, in order (all of them unless it is a plain dict)."""
     if type(event) is not dict:
         return ORDER
     listed = event.get("Records")
     first = listed[0] if type(listed) is list and listed else None
+    request = event.get("requestContext")
+    request = request if type(request) is dict else None
     found: list[str] = []
     for name in ORDER:
         key = _NEEDS_KEY.get(name)
@@ -88,8 +94,19 @@ def _candidates(event: Any) -> tuple[str, ...]:
         source = _RECORD_SOURCE.get(name)
         if source is not None and type(first) is dict and first.get(source[0]) != source[1]:
             continue  # records() looks at the first dict record: this one is from another source
+        if request is not None and _not_this_http(name, request):
+            continue
         found.append(name)
     return tuple(found)
+
+
+def _not_this_http(name: str, request: dict[str, Any]) -> bool:
+    """Whether the HTTP detector *name* would answer None for this dict ``requestContext``."""
+    inner = _CONTEXT_KEY.get(name)
+    if inner is not None:
+        return inner not in request
+    # The REST API detector steps aside for ALB and format-2.0 events.
+    return name == "api_gateway_rest" and ("elb" in request or type(request.get("http")) is dict)
 
 
 def detect(event: Any, context: Any = None) -> Trigger:
