@@ -207,6 +207,12 @@ def _reshaped(sample: Any) -> list[Any]:
         variants.append({**sample, "Records": [{**records[0], "EventSource": "aws:sns"}, *records[1:]]})
         variants.append({**sample, "Records": {"not": "a list"}})
         variants.append({**sample, "requestContext": {"http": {"method": "GET"}}})
+    request = sample.get("requestContext")
+    if isinstance(request, dict):  # the HTTP shapes' edges: which of elb / http is there, and of what type
+        variants.append({**sample, "requestContext": {**request, "elb": {"targetGroupArn": "arn"}}})
+        variants.append({**sample, "requestContext": {**request, "http": "not a mapping"}})
+        variants.append({**sample, "requestContext": {k: v for k, v in request.items() if k != "http"}})
+        variants.append({**sample, "httpMethod": "GET", "requestContext": {**request, "http": {"method": "GET"}}})
     return variants
 
 
