@@ -149,8 +149,16 @@ def _inject(active: _Active, params: Any) -> Any:
 
 
 def _propagation_summary(call: Call) -> dict[str, AttributeValue]:
-    if not call.outcomes:
+    outcomes = call.outcomes
+    if not outcomes:
         return {}
+    if len(outcomes) == 1 and outcomes[0].channel and not outcomes[0].reason:
+        # The usual call: one message, its context added: what the general path below gives, directly.
+        return {
+            attr.PROPAGATION_INJECTED: 1,
+            attr.PROPAGATION_SKIPPED: 0,
+            attr.PROPAGATION_CHANNELS: [outcomes[0].channel],
+        }
     channels = sorted({o.channel for o in call.outcomes if o.channel})
     reasons = sorted({o.reason for o in call.outcomes if o.reason and not o.injected})
     summary: dict[str, AttributeValue] = {
@@ -165,6 +173,8 @@ def _propagation_summary(call: Call) -> dict[str, AttributeValue]:
 
 
 def _warn_skips(call: Call) -> None:
+    if len(call.outcomes) == 1 and call.outcomes[0].injected:
+        return  # the usual call: nothing skipped
     skipped = [o for o in call.outcomes if not o.injected and o.reason not in ("no_context", "not_applicable")]
     for reason in sorted({str(o.reason) for o in skipped}):
         warn_once(

@@ -49,6 +49,9 @@ def test_send_message_parent_is_producer_span(instrumented: None, spans: object,
     assert producer.attributes[attr.MESSAGING_OPERATION_TYPE] == "send"
     assert producer.attributes[attr.MESSAGING_MESSAGE_ID] == message["MessageId"]
     assert producer.attributes[attr.PROPAGATION_INJECTED] == 1
+    assert producer.attributes[attr.PROPAGATION_SKIPPED] == 0
+    assert producer.attributes[attr.PROPAGATION_CHANNELS] == ("message_attribute",)
+    assert attr.PROPAGATION_SKIP_REASONS not in producer.attributes
     # The message is the user's, plus exactly one slot.
     assert message["Body"] == "order 1"
     assert set(message["MessageAttributes"]) == {*before, RESERVED_KEY}
