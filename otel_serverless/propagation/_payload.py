@@ -143,6 +143,14 @@ def from_tail(document: str | bytes) -> Context | None:
     return _w3c.from_match(_TAIL.fullmatch(document, marker - 1))
 
 
+def extract_document(document: str | bytes) -> Context | None:
+    """The context in *document* (a JSON object as text or UTF-8): read from its tail, else parsed."""
+    found = from_tail(document)
+    if found is None and mentions_key(document):
+        found = extract_from(parse_object(document))
+    return found
+
+
 def extract_from(obj: object) -> Context | None:
     """The context in an already-parsed JSON object's slot, or None."""
     return extract_slot(obj.get(RESERVED_KEY)) if isinstance(obj, MAPPING) else None

@@ -37,10 +37,7 @@ def extract_input(payload: Any) -> Context | None:
     if isinstance(payload, (str, bytes)):
         if len(payload) > MAX_INPUT_BYTES:
             return None
-        found = _payload.from_tail(payload)
-        if found is not None or not _payload.mentions_key(payload):
-            return found
-        payload = _payload.parse_object(payload)
+        return _payload.extract_document(payload)
     return _payload.extract_from(payload)
 
 
