@@ -149,32 +149,31 @@ def _inject(active: _Active, params: Any) -> Any:
 
 
 def _propagation_summary(call: Call) -> dict[str, AttributeValue]:
-    outcomes = call.outcomes
-    if not outcomes:
+    if not call.outcomes:
         return {}
-    if len(outcomes) == 1 and outcomes[0].channel and not outcomes[0].reason:
-        # The usual call: one message, its context added: what the general path below gives, directly.
-        return {
-            attr.PROPAGATION_INJECTED: 1,
-            attr.PROPAGATION_SKIPPED: 0,
-            attr.PROPAGATION_CHANNELS: [outcomes[0].channel],
-        }
-    channels = sorted({o.channel for o in call.outcomes if o.channel})
-    reasons = sorted({o.reason for o in call.outcomes if o.reason and not o.injected})
+    # One pass over the outcomes (one per message; a call usually has one).
+    injected = 0
+    channels: set[str] = set()
+    reasons: set[str] = set()
+    for outcome in call.outcomes:
+        if outcome.injected:
+            injected += 1
+            if outcome.channel:
+                channels.add(outcome.channel)
+        elif outcome.reason:
+            reasons.add(outcome.reason)
     summary: dict[str, AttributeValue] = {
-        attr.PROPAGATION_INJECTED: sum(1 for o in call.outcomes if o.injected),
-        attr.PROPAGATION_SKIPPED: sum(1 for o in call.outcomes if not o.injected),
+        attr.PROPAGATION_INJECTED: injected,
+        attr.PROPAGATION_SKIPPED: len(call.outcomes) - injected,
     }
     if channels:
-        summary[attr.PROPAGATION_CHANNELS] = channels
+        summary[attr.PROPAGATION_CHANNELS] = sorted(channels)
     if reasons:
-        summary[attr.PROPAGATION_SKIP_REASONS] = reasons
+        summary[attr.PROPAGATION_SKIP_REASONS] = sorted(reasons)
     return summary
 
 
 def _warn_skips(call: Call) -> None:
-    if len(call.outcomes) == 1 and call.outcomes[0].injected:
-        return  # the usual call: nothing skipped
     skipped = [o for o in call.outcomes if not o.injected and o.reason not in ("no_context", "not_applicable")]
     for reason in sorted({str(o.reason) for o in skipped}):
         warn_once(

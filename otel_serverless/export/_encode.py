@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from otel_serverless._guard import preview, warn_once
 
@@ -176,13 +176,10 @@ def _any_value_slow(value: Any) -> bytes:
     return _container(value)
 
 
-_SEQUENCES: Final = (list, tuple)
-
-
 def _container(value: Any) -> bytes:
     if isinstance(value, bytes):
         return _field(_ANY_BYTES, value)
-    if type(value) in _SEQUENCES or isinstance(value, Sequence):  # the usual list or tuple: no ABC check
+    if isinstance(value, (list, tuple, Sequence)):  # list and tuple first: the usual values take no ABC check
         return _field(_ANY_ARRAY, b"".join([_field(_REPEATED_VALUE, _any_value(item)) for item in value]))
     if isinstance(value, Mapping):
         pairs = [_field(_REPEATED_VALUE, _key(str(k)) + _field(_KV_VALUE, _any_value(v))) for k, v in value.items()]

@@ -127,7 +127,7 @@ class Scrubber:
             new: AttributeValue
             if secret:
                 new = REDACTED
-            elif type(value) is str or isinstance(value, str):
+            elif isinstance(value, str):
                 if "=" not in value and ":" not in value and " " not in value:
                     continue  # text()'s own first test, inlined: most values end here
                 if value in self._clean:
