@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from otel_serverless._guard import preview, warn_once
+from otel_serverless._sdk_spans import contents
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -274,7 +275,7 @@ def _status(status: Status) -> bytes:
     parts = []
     if status.description:
         parts.append(_text(_STATUS_MESSAGE, status.description))
-    if code := status.status_code.value:
+    if code := status.status_code._value_:
         parts += (_STATUS_CODE, _varint(code))
     return _field(_SPAN_STATUS, b"".join(parts))
 
@@ -292,20 +293,23 @@ def _span(span: ReadableSpan) -> bytes:
     if span.name:
         parts.append(_text(_SPAN_NAME, span.name))
     parts += (
-        _SPAN_KIND[span.kind.value],
+        _SPAN_KIND[span.kind._value_],  # _value_: the member's value without the `value` descriptor's call
         _SPAN_START,
         _FIXED64(span.start_time or 0),
         _SPAN_END,
         _FIXED64(span.end_time or 0),
     )
-    parts += _attributes(_SPAN_ATTRIBUTE, span.attributes)
-    if dropped := span.dropped_attributes:
+    found = contents(span)
+    parts += _attributes(_SPAN_ATTRIBUTE, found.attributes)
+    if dropped := found.dropped_attributes:
         parts += (_SPAN_DROPPED_ATTRIBUTES, _varint(dropped))
-    parts += [_event(event) for event in span.events]
-    if dropped := span.dropped_events:
+    if found.events:
+        parts += [_event(event) for event in found.events]
+    if dropped := found.dropped_events:
         parts += (_SPAN_DROPPED_EVENTS, _varint(dropped))
-    parts += [_link(link) for link in span.links]
-    if dropped := span.dropped_links:
+    if found.links:
+        parts += [_link(link) for link in found.links]
+    if dropped := found.dropped_links:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
     parts += (_status(span.status), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(parts)

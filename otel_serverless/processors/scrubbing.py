@@ -21,12 +21,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.trace import Link
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
+from otel_serverless._sdk_spans import has_extras, own_attributes
 from otel_serverless.processors._stage import ServerlessProcessor, plain_copy, replace
 
 REDACTED: Final = "[REDACTED]"
@@ -160,9 +161,9 @@ class ScrubbingProcessor(ServerlessProcessor):
 
     def transform(self, span: ReadableSpan) -> ReadableSpan:
         scrubber = self.scrubber
-        own = _own_attributes(span)
+        own = own_attributes(span)
         attributes = own if scrubber.scrub_in_place(own) else None
-        may_have_events, may_have_links = _may_have_extras(span)
+        may_have_events, may_have_links = has_extras(span)
         events: list[Event] | None = None
         if may_have_events:
             for index, event in enumerate(span.events):
@@ -180,39 +181,3 @@ class ScrubbingProcessor(ServerlessProcessor):
         if attributes is None and events is None and links is None:
             return span
         return replace(span, attributes=attributes, events=events, links=links)
-
-
-def _own_attributes(span: ReadableSpan) -> dict[str, AttributeValue]:
-    """A plain copy of *span*'s attributes.
-
-    For the SDK's own span classes, straight from its ``BoundedAttributes.copy()``
-    (``span.attributes`` wraps it in a read-only view that costs as much again).
-    """
-    if type(span) in _SDK_SPANS:
-        raw = getattr(span, "_attributes", None)
-        if raw is None:
-            return {}
-        copy = getattr(raw, "copy", None)
-        found = copy() if copy is not None else None
-        if type(found) is dict:
-            return found
-    return plain_copy(span.attributes or {})
-
-
-def _may_have_extras(span: ReadableSpan) -> tuple[bool, bool]:
-    """Whether *span* may have events, links: False only when known to be empty.
-
-    ``span.events`` / ``span.links`` copy the SDK's locked list into a tuple on every
-    read (about 0.4 µs each, on every span); most spans have neither. For the SDK's
-    own span classes their sizes are read instead; any other span type, or an SDK
-    that stores them differently, takes the public path.
-    """
-    if type(span) not in _SDK_SPANS:
-        return True, True
-    try:
-        return len(span._events) > 0, len(span._links) > 0
-    except (AttributeError, TypeError):  # an SDK that stores them otherwise: the public path
-        return True, True
-
-
-_SDK_SPANS: Final = frozenset({ReadableSpan, Span})
