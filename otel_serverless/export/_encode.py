@@ -200,12 +200,30 @@ def _int64(value: int) -> bytes:
 
 
 # Most span attributes repeat their value in every invocation (function, region, queue,
-# operation): the last encoded field of each span attribute key is kept and reused while
-# the value stays the same. Short strings, ints and bools only, compared with their type
-# (True == 1); not floats (-0.0 == 0.0, and they rarely repeat).
-_REMEMBERED_TYPES = frozenset({str, int, bool})
+# operation, memory, price): the last encoded field of each span attribute key is kept and
+# reused while the value stays the same. A value is reused only where equal values always
+# encode alike: the stored value's type must match (True == 1 but they encode differently),
+# a float is kept unless it is zero (-0.0 == 0.0), a tuple only when all its items are str
+# (an equal tuple then holds equal strings).
 _REMEMBERED_MAX_CHARS = 256
+_REMEMBERED_MAX_ITEMS = 16
 _last_fields: dict[str, tuple[object, bytes]] = {}
+
+
+def _remembered(value: object) -> bool:
+    kind = type(value)
+    if kind is str:
+        return len(value) <= _REMEMBERED_MAX_CHARS  # type: ignore[arg-type]  # a str
+    if kind is int or kind is bool:
+        return True
+    if kind is float:
+        return value != 0.0
+    if kind is tuple:
+        return len(value) <= _REMEMBERED_MAX_ITEMS and all(  # type: ignore[arg-type]  # a tuple
+            type(item) is str and len(item) <= _REMEMBERED_MAX_CHARS
+            for item in value  # type: ignore[attr-defined]  # a tuple
+        )
+    return False
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]:
@@ -220,22 +238,25 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
             if last is not None and last[0] == value and type(last[0]) is type(value):
                 encoded.append(last[1])
                 continue
-        try:
-            payload = _key(key) + _field(_KV_VALUE, _any_value(value))
-        except _Unencodable as error:
-            warn_once(
-                f"export:encode:{type(value).__name__}",
-                f"otel-serverless: attribute {preview(key)} was not exported: {error}",
-            )
-            continue
+        if type(value) is str:  # the usual new value (ids), written here without four calls
+            data = value.encode("utf-8", "replace")
+            size = len(data)
+            any_value = _ANY_STRING + (_SMALL[size] if size < 128 else _varint(size)) + data
+        else:
+            try:
+                any_value = _any_value(value)
+            except _Unencodable as error:
+                warn_once(
+                    f"export:encode:{type(value).__name__}",
+                    f"otel-serverless: attribute {preview(key)} was not exported: {error}",
+                )
+                continue
+        size = len(any_value)
+        payload = _key(key) + _KV_VALUE + (_SMALL[size] if size < 128 else _varint(size)) + any_value
         size = len(payload)
         field = tag + (_SMALL[size] if size < 128 else _varint(size)) + payload
         encoded.append(field)
-        if (
-            remember
-            and type(value) in _REMEMBERED_TYPES
-            and (type(value) is not str or len(value) <= _REMEMBERED_MAX_CHARS)
-        ):
+        if remember and _remembered(value):
             if len(last_fields) >= _KEY_CACHE_LIMIT:
                 last_fields.clear()
             last_fields[key] = (value, field)

@@ -31,5 +31,4 @@ class RetryProcessor(ServerlessProcessor):
 
     def annotate(self, span: Span, invocation: Invocation) -> None:
         attempt = attempt_of(invocation)
-        span.set_attribute(attr.RETRY_ATTEMPT, attempt)
-        span.set_attribute(attr.RETRY, attempt > 1)
+        span.set_attributes({attr.RETRY_ATTEMPT: attempt, attr.RETRY: attempt > 1})

@@ -122,7 +122,9 @@ def _assert_same(ours: Message, theirs: Message, path: str = "request") -> None:
         here = f"{path}.{name}"
         if isinstance(value, Message):
             _assert_same(value, other, here)
-        elif isinstance(value, str | bytes | int | float | bool):
+        elif isinstance(value, float):  # by repr: NaN is NaN, and -0.0 is not 0.0
+            assert repr(value) == repr(other), f"{here}: {value!r} != {other!r}"
+        elif isinstance(value, str | bytes | int | bool):
             assert value == other, f"{here}: {value!r} != {other!r}"
         else:  # repeated
             assert len(value) == len(other), f"{here}: {len(value)} items != {len(other)}"
@@ -237,7 +239,11 @@ def test_resources_and_scopes_encoded_once_stay_correct_across_many_of_them() ->
 def test_repeated_attribute_values_reuse_their_encoding_only_while_equal_and_of_the_same_type() -> None:
     provider, exporter = _provider(Resource({}))
     tracer = provider.get_tracer("t")
-    values: list[Any] = ["a", "a", "b", True, 1, 1, False, 0, -0.0, 0.0, 0.0, "x" * 300, "x" * 300, 7]
+    values: list[Any] = [
+        *("a", "a", "b", True, 1, 1, False, 0, -0.0, 0.0, 0.0, "x" * 300, "x" * 300, 7),
+        *(1.5, 1.5, 1, 1.0, 1.0, True, float("nan"), float("nan"), -0.0, -0.0, 0.0, "é", "é"),
+        *(("a", "b"), ("a", "b"), (1, 2), (True, 2), (1.0, 2.0), (-0.0,), (0.0,), ("a", 1), ("a", 1), ("a", "b")),
+    ]
     for value in values:
         with tracer.start_as_current_span("s", attributes={"k": value}):
             pass
@@ -245,10 +251,18 @@ def test_repeated_attribute_values_reuse_their_encoding_only_while_equal_and_of_
         spans = exporter.get_finished_spans()[-1:]
         request = _decode_and_compare(spans)
         sent = request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value
-        assert sent.WhichOneof("value") == {str: "string_value", bool: "bool_value", int: "int_value"}.get(
-            type(value), "double_value"
-        )
-        assert repr(getattr(sent, sent.WhichOneof("value"))) == repr(value)
+        assert sent.WhichOneof("value") == {
+            str: "string_value",
+            bool: "bool_value",
+            int: "int_value",
+            float: "double_value",
+        }.get(type(value), "array_value")
+        if isinstance(value, tuple):
+            items = [getattr(item, item.WhichOneof("value")) for item in sent.array_value.values]
+            assert repr(items) == repr(list(value))
+            assert [type(item) for item in items] == [type(item) for item in value]
+        else:
+            assert repr(getattr(sent, sent.WhichOneof("value"))) == repr(value)
 
 
 def test_an_empty_batch_is_an_empty_request() -> None:
