@@ -15,15 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry import propagate, trace
-from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from otel_serverless.propagation import _carrier, _payload, _w3c, kinesis, lambda_invoke, sqs, stepfunctions
 from otel_serverless.propagation._carrier import RESERVED_KEY
+from tests.propagation.conftest import DEFAULT_PROPAGATORS, global_propagator
 from tests.propagation.test_w3c_fast_path import TRACEPARENTS, _facts
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -35,19 +34,11 @@ class _Upper(TraceContextTextMapPropagator):
     """Not the default: the shortcuts must step aside and let the propagator decide."""
 
 
-@pytest.fixture(params=["tracecontext", "tracecontext,baggage", "other"])
+@pytest.fixture(params=[*DEFAULT_PROPAGATORS, "other"])
 def propagator(request: pytest.FixtureRequest) -> Iterator[TextMapPropagator]:
-    previous = propagate.get_global_textmap()
-    chosen: TextMapPropagator
-    if request.param == "tracecontext":
-        chosen = TraceContextTextMapPropagator()
-    elif request.param == "other":
-        chosen = _Upper()
-    else:
-        chosen = CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
-    propagate.set_global_textmap(chosen)
-    yield chosen
-    propagate.set_global_textmap(previous)
+    chosen = _Upper() if request.param == "other" else DEFAULT_PROPAGATORS[request.param]()
+    with global_propagator(chosen):
+        yield chosen
 
 
 def facts(ctx: Context | None) -> tuple[object, ...] | None:
@@ -94,16 +85,12 @@ def test_the_slot_shortcut_is_taken_for_what_we_write() -> None:
 
 
 def test_the_shortcut_steps_aside_for_other_propagators() -> None:
-    previous = propagate.get_global_textmap()
-    propagate.set_global_textmap(_Upper())
-    try:
+    with global_propagator(_Upper()):
         assert _w3c.from_slot(_carrier.encode({"traceparent": VALID})) is None
         assert _carrier.extract_slot(_carrier.encode({"traceparent": VALID})) is not None  # through the propagator
         # Injection too: _Upper writes what the W3C propagator writes, but through its own inject().
         assert _w3c.inject(_remote_parent()) is None
         assert _carrier.inject_fields(_remote_parent()) == {"traceparent": VALID}
-    finally:
-        propagate.set_global_textmap(previous)
 
 
 def _remote_parent() -> Context:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry import baggage, propagate, trace
+from opentelemetry import baggage, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.context import Context
 from opentelemetry.propagators.composite import CompositePropagator
@@ -22,6 +22,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.trace.span import TraceState
 
 from otel_serverless.propagation import _carrier, _w3c
+from tests.propagation.conftest import DEFAULT_PROPAGATORS, global_propagator
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
@@ -86,17 +87,10 @@ BAGGAGES: list[str | None] = [
 ]
 
 
-@pytest.fixture(params=["tracecontext", "tracecontext,baggage"])
+@pytest.fixture(params=list(DEFAULT_PROPAGATORS))
 def default_propagator(request: pytest.FixtureRequest) -> Iterator[TextMapPropagator]:
-    previous = propagate.get_global_textmap()
-    propagator: TextMapPropagator
-    if request.param == "tracecontext":
-        propagator = TraceContextTextMapPropagator()
-    else:
-        propagator = CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
-    propagate.set_global_textmap(propagator)
-    yield propagator
-    propagate.set_global_textmap(previous)
+    with global_propagator(DEFAULT_PROPAGATORS[request.param]()) as chosen:
+        yield chosen
 
 
 def _facts(ctx: Context) -> tuple[object, ...]:
@@ -193,9 +187,7 @@ class _Subclass(TraceContextTextMapPropagator):
     ids=["baggage-first", "three", "baggage-only", "bare-baggage", "subclass"],
 )
 def test_any_other_configuration_uses_the_otel_propagator(propagator: TextMapPropagator) -> None:
-    previous = propagate.get_global_textmap()
-    propagate.set_global_textmap(propagator)
-    try:
+    with global_propagator(propagator):
         assert _w3c.inject(Context()) is None
         assert _w3c.extract({"traceparent": f"00-{TRACE}-{SPAN}-01"}) is None
         # The carrier helpers still work, through the configured propagator.
@@ -207,8 +199,6 @@ def test_any_other_configuration_uses_the_otel_propagator(propagator: TextMapPro
             assert ctx is not None and _facts(ctx) == _facts(expected)
         else:
             assert ctx is None
-    finally:
-        propagate.set_global_textmap(previous)
 
 
 ENCODED = [
