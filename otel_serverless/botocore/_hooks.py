@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -31,7 +31,7 @@ from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, warn_once
 from otel_serverless.botocore import _config, _registry, _upstream
 from otel_serverless.botocore._base import Call, Extension
-from otel_serverless.propagation._carrier import inject_fields
+from otel_serverless.propagation._carrier import MAPPING, inject_fields
 
 _INSTRUMENTATION = "otel_serverless.botocore"
 
@@ -92,7 +92,7 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
 def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, Any]:
     service = instance.meta.service_model.service_name
     extension_type = _registry.lookup(service, operation)
-    if extension_type is None or not _is_mapping(params) or _suppressed():
+    if extension_type is None or not isinstance(params, MAPPING) or _suppressed():
         return None, params
     call = Call(service, operation, instance.meta.region_name, params)
     extension = extension_type(call)
@@ -186,7 +186,7 @@ def _warn_skips(call: Call) -> None:
 
 def _succeeded(active: _Active, result: Any) -> None:
     span = active.annotated
-    if span is None or not span.is_recording() or not _is_mapping(result):
+    if span is None or not span.is_recording() or not isinstance(result, MAPPING):
         return
     attributes = active.extension.result_attributes(result)
     _request_id(attributes, result)
@@ -216,14 +216,9 @@ def _end(active: _Active) -> None:
             active.span.end()
 
 
-def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
-    # botocore's params and results are dicts: no ABC check (a Python-level call) for them.
-    return type(value) is dict or isinstance(value, Mapping)
-
-
 def _request_id(attributes: dict[str, AttributeValue], response: Mapping[str, Any]) -> None:
     metadata = response.get("ResponseMetadata")
-    if _is_mapping(metadata) and isinstance(metadata.get("RequestId"), str):
+    if isinstance(metadata, MAPPING) and isinstance(metadata.get("RequestId"), str):
         attributes[attr.AWS_REQUEST_ID] = metadata["RequestId"]
 
 

@@ -27,6 +27,7 @@ from opentelemetry.trace import Link
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless._guard import report
+from otel_serverless._sdk_spans import own_attributes
 from otel_serverless.aws_lambda import _invocation
 from otel_serverless.aws_lambda._invocation import Invocation
 
@@ -172,11 +173,7 @@ class AddingProcessor(ServerlessProcessor):
         if invocation is None:
             return span
         added = self.contribute(span, invocation)
-        if added is None:
-            return span
-        attributes = attributes_of(span)
-        attributes.update(added[0])
-        return replace(span, attributes=attributes, events=(*span.events, *added[1]))
+        return span if added is None else _added(span, added[0], added[1])
 
 
 #: Chains longer than this are cut (a loop in ``then`` must not hang every span).
@@ -237,39 +234,16 @@ def generation() -> int:
     return _generation
 
 
-def _added(span: ReadableSpan, added: dict[str, AttributeValue], events: list[Event]) -> ReadableSpan:
-    attributes = attributes_of(span)
+def _added(span: ReadableSpan, added: Mapping[str, AttributeValue], events: Sequence[Event]) -> ReadableSpan:
+    attributes = own_attributes(span)
     attributes.update(added)
-    return ReadableSpan(  # as replace() does, minus its copy of the fresh dict made just above
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attributes,
-        events=(*span.events, *events),
-        links=tuple(span.links),
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return _rebuilt(span, attributes, (*span.events, *events), tuple(span.links))
 
 
 def invocation_of(span: ReadableSpan) -> Invocation | None:
     """The in-flight invocation whose span this is, if it is one."""
     context = span.context
     return None if context is None else _invocation.for_span(context.span_id)
-
-
-def attributes_of(span: ReadableSpan) -> dict[str, AttributeValue]:
-    """A plain dict copy of *span*'s attributes.
-
-    ``dict(span.attributes)`` iterates the SDK's ``BoundedAttributes`` from Python
-    (an invocation span has a few dozen); its ``copy()`` is one C-level dict copy.
-    """
-    attributes = span.attributes
-    return plain_copy(attributes) if attributes else {}
 
 
 def plain_copy(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
@@ -289,14 +263,26 @@ def replace(
     links: Sequence[Link] | None = None,
 ) -> ReadableSpan:
     """A copy of *span* with other attributes, events or links (everything else kept)."""
+    return _rebuilt(
+        span,
+        own_attributes(span) if attributes is None else dict(attributes),
+        tuple(span.events) if events is None else tuple(events),
+        tuple(span.links) if links is None else tuple(links),
+    )
+
+
+def _rebuilt(
+    span: ReadableSpan, attributes: dict[str, AttributeValue], events: tuple[Event, ...], links: tuple[Link, ...]
+) -> ReadableSpan:
+    """*span* with these containers, which become the copy's own (callers pass fresh ones)."""
     return ReadableSpan(
         name=span.name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=attributes_of(span) if attributes is None else dict(attributes),
-        events=tuple(span.events) if events is None else tuple(events),
-        links=tuple(span.links) if links is None else tuple(links),
+        attributes=attributes,
+        events=events,
+        links=links,
         kind=span.kind,
         status=span.status,
         start_time=span.start_time,

@@ -56,10 +56,10 @@ _FLAGS_BY_HEX: Final[dict[str | bytes, trace.TraceFlags]] = {
     for value in range(256)
     for key in ("%02x" % value, b"%02x" % value)  # noqa: UP031
 }
-#: A slot as :func:`_carrier.encode` writes a lone version-00 traceparent: the common case on every hop.
 #: A version-00 traceparent exactly as :func:`inject` writes it; groups: trace id, span id, flags.
 BARE_TRACEPARENT_GROUPS: Final = r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})"
 _BARE_TRACEPARENT: Final = re.compile(BARE_TRACEPARENT_GROUPS)
+#: A slot as :func:`_carrier.encode` writes a lone version-00 traceparent: the common case on every hop.
 _BARE_SLOT: Final = re.compile(r'\{"traceparent":"' + BARE_TRACEPARENT_GROUPS + r'"\}')
 # The propagator's own logger: its warning stays where users look for it.
 _logger = logging.getLogger(TraceContextTextMapPropagator.__module__)
