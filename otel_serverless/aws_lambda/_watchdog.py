@@ -45,7 +45,6 @@ class Watchdog:
         self._armed: dict[int, tuple[float, Callable[[], None]]] = {}
         self._tokens = itertools.count(1)
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
         #: The deadline the thread sleeps until (inf: nothing armed), to skip needless wake-ups.
         self._sleeping_until = float("inf")
 
@@ -65,11 +64,15 @@ class Watchdog:
         with self._condition:
             self._armed.pop(token, None)
 
+    def forget_thread(self) -> None:
+        """In a forked child: the parent's thread is not there (and the lock may be held)."""
+        self._condition = threading.Condition()
+        self._thread = None
+
     def _ensure_thread(self) -> None:
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._thread = None
-        if self._thread is None or not self._thread.is_alive():
+        # A fork resets _thread (forget_thread), so no getpid() call per invocation here.
+        thread = self._thread
+        if thread is None or not thread.is_alive():
             self._sleeping_until = float("-inf")  # not sleeping yet: the first arm must notify
             self._thread = threading.Thread(target=self._run, name="otel-serverless-watchdog", daemon=True)
             self._thread.start()
@@ -93,3 +96,5 @@ class Watchdog:
 
 
 watchdog: Final = Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=watchdog.forget_thread)

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import Token
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -22,7 +22,7 @@ from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
 from otel_serverless import __version__, _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless._guard import guard, preview
+from otel_serverless._guard import guard, preview, report
 from otel_serverless.aws_lambda import _flush, _invocation, _lambda_context, _payload, _state, _watchdog
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Trigger, detect
@@ -38,12 +38,21 @@ _logging_done = False
 class _Running:
     """What the wrapper holds between start and finish."""
 
-    __slots__ = ("context_token", "current_token", "flush_provider", "invocation", "lambda_context", "watchdog")
+    __slots__ = (
+        "config",
+        "context_token",
+        "current_token",
+        "flush_provider",
+        "invocation",
+        "lambda_context",
+        "watchdog",
+    )
 
-    def __init__(self, invocation: Invocation, lambda_context: Any, flush_provider: Any) -> None:
+    def __init__(self, invocation: Invocation, lambda_context: Any, flush_provider: Any, config: _Config) -> None:
         self.invocation = invocation
         self.lambda_context = lambda_context
         self.flush_provider = flush_provider
+        self.config = config
         self.context_token: object | None = None
         self.current_token: Token[Invocation | None] | None = None
         self.watchdog: int | None = None
@@ -76,41 +85,37 @@ def _install(provider: Any) -> None:
         provider.add_span_processor(_invocation.OpenSpans())
 
 
-def disabled() -> bool:
-    return _settings.per_process("lambda.disabled", _disabled_now)
+class _Config(NamedTuple):
+    """The settings an invocation reads, once per process (see ``_settings.per_process``)."""
+
+    disabled: bool
+    batch_parent: str
+    init_span: bool
+    watchdog: bool
+    flush_cap: int
+    payload: bool
 
 
-def _disabled_now() -> bool:
+def _config() -> _Config:
+    # One lookup per invocation instead of one per setting.
+    return _settings.per_process("lambda.config", _read_config)
+
+
+def _read_config() -> _Config:
     from otel_serverless.export._pipeline import disabled as pipeline_disabled
 
-    return pipeline_disabled()
-
-
-# The settings an invocation reads, once per process (see _settings.per_process).
-def _setting_batch_parent() -> str:
-    return _settings.per_process(
-        env.OTEL_SERVERLESS_BATCH_PARENT,
-        lambda: _settings.read_choice(env.OTEL_SERVERLESS_BATCH_PARENT, _BATCH_PARENT, "same-trace"),
+    return _Config(
+        disabled=pipeline_disabled(),
+        batch_parent=_settings.read_choice(env.OTEL_SERVERLESS_BATCH_PARENT, _BATCH_PARENT, "same-trace"),
+        init_span=_settings.read_bool(env.OTEL_SERVERLESS_INIT_SPAN, True),
+        watchdog=_settings.read_bool(env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, True),
+        flush_cap=_settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000),
+        payload=_payload.enabled(),
     )
 
 
-def _setting_init_span() -> bool:
-    return _settings.per_process(
-        env.OTEL_SERVERLESS_INIT_SPAN, lambda: _settings.read_bool(env.OTEL_SERVERLESS_INIT_SPAN, True)
-    )
-
-
-def _setting_watchdog() -> bool:
-    return _settings.per_process(
-        env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, lambda: _settings.read_bool(env.OTEL_SERVERLESS_TIMEOUT_WATCHDOG, True)
-    )
-
-
-def _setting_flush_cap() -> int:
-    return _settings.per_process(
-        env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS,
-        lambda: _settings.read_int(env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000),
-    )
+def disabled() -> bool:
+    return _config().disabled
 
 
 def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provider: Any = None) -> Any:
@@ -119,8 +124,12 @@ def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provide
     if outer is not None and outer.event is event and not outer.closed:
         return handler(event, context)  # wrapped twice (decorator + exec wrapper): one span is enough
     running: _Running | None = None
-    with guard("lambda.start"):
+    # try/except rather than guard() here and in _finish: a context manager per block
+    # is measurable in the warm invocation (benchmark G5).
+    try:
         running = _start(event, context, provider)
+    except Exception as error:
+        report("lambda.start", error)
     if running is None:
         return handler(event, context)
     try:
@@ -136,7 +145,8 @@ def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provide
 
 
 def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
-    if disabled():
+    config = _config()
+    if config.disabled:
         return None
     tracer = tracer_for(provider)
     _correlate_logs()
@@ -166,7 +176,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
             record.redelivered = count
         invocation.records_seen = max(counts)
 
-    parent, links, untrusted = _parent_and_links(trigger)
+    parent, links, untrusted = _parent_and_links(trigger, config.batch_parent)
     attributes = dict(trigger.attributes)
     attributes[attr.FAAS_INVOCATION_ID] = request_id
     if invocation.function_arn:
@@ -177,7 +187,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
             attributes[attr.CLOUD_ACCOUNT_ID] = account
     if untrusted:
         attributes[attr.INBOUND_UNTRUSTED] = True
-    if _payload.enabled():
+    if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
 
     starting = _invocation._starting.set(invocation)
@@ -195,15 +205,17 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     invocation.span_id = span.get_span_context().span_id
     _invocation.register(invocation)
 
-    running = _Running(invocation, lambda_context, provider)
+    running = _Running(invocation, lambda_context, provider, config)
     running.context_token = context_api.attach(trace.set_span_in_context(span, parent))
     running.current_token = _invocation._current.set(invocation)
-    _init_span(tracer, invocation)
-    _arm_watchdog(running, remaining)
+    if config.init_span:
+        _init_span(tracer, invocation)
+    if config.watchdog and remaining is not None:
+        _arm_watchdog(running, remaining)
     return running
 
 
-def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
+def _parent_and_links(trigger: Trigger, batch_parent: str) -> tuple[Context, list[Link], bool]:
     """The context to start the span in, its links, and whether an inbound context was distrusted."""
     links: list[Link] = []
     producers: list[Context] = []
@@ -214,7 +226,7 @@ def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
             links.append(Link(trace.get_current_span(record.parent).get_span_context(), link_attributes))
         links.extend(record.links)
     links.extend(trigger.links)
-    parent = _batch_parent(producers) if trigger.batch else trigger.parent
+    parent = _batch_parent(producers, batch_parent) if trigger.batch else trigger.parent
     untrusted = False
     if parent is not None and trigger.http and not _settings.read_bool(env.OTEL_SERVERLESS_TRUST_INBOUND, True):
         # A public endpoint: the caller may not choose our trace, nor hand us baggage.
@@ -225,9 +237,9 @@ def _parent_and_links(trigger: Trigger) -> tuple[Context, list[Link], bool]:
     return (parent if parent is not None else Context()), links, untrusted
 
 
-def _batch_parent(producers: list[Context]) -> Context | None:
+def _batch_parent(producers: list[Context], setting: str) -> Context | None:
     """The first producer, when every producer of the batch is in one trace (and the setting allows)."""
-    if not producers or _setting_batch_parent() == "never":
+    if not producers or setting == "never":
         return None
     trace_ids = {trace.get_current_span(context).get_span_context().trace_id for context in producers}
     return producers[0] if len(trace_ids) == 1 else None
@@ -241,8 +253,6 @@ def _init_span(tracer: Tracer, invocation: Invocation) -> None:
     span = invocation.span
     if cold is None or cold.init_start_ns is None or span is None:
         return
-    if not _setting_init_span():
-        return
     started = getattr(span, "start_time", None)
     end = started if isinstance(started, int) else time.time_ns()
     init = tracer.start_span(
@@ -254,9 +264,7 @@ def _init_span(tracer: Tracer, invocation: Invocation) -> None:
     init.end(end_time=end)
 
 
-def _arm_watchdog(running: _Running, remaining: float | None) -> None:
-    if remaining is None or not _setting_watchdog():
-        return
+def _arm_watchdog(running: _Running, remaining: float) -> None:
     fire_in = remaining - _watchdog.margin_ms(remaining)
     deadline = time.monotonic() + max(0.0, fire_in) / 1000
     running.watchdog = _watchdog.watchdog.arm(deadline, lambda: _on_timeout(running))
@@ -280,40 +288,46 @@ _NO_RESULT: Final = object()
 def _finish(running: _Running, *, result: Any = _NO_RESULT, error: BaseException | None = None) -> None:
     invocation = running.invocation
     already = False
-    with guard("lambda.finish"):
+    try:
         if running.watchdog is not None:
             _watchdog.watchdog.disarm(running.watchdog)
         with invocation.lock:
             already = invocation.closed
             invocation.closed = True
         if not already:
-            _close(invocation, result=result, error=error)
-    with guard("lambda.detach"):
+            _close(invocation, running.config, result=result, error=error)
+    except Exception as failure:
+        report("lambda.finish", failure)
+    try:
         if running.current_token is not None:
             _invocation._current.reset(running.current_token)
         if running.context_token is not None:
             context_api.detach(running.context_token)  # type: ignore[arg-type]  # attach()'s own token
+    except Exception as failure:
+        report("lambda.detach", failure)
     if already:
         return  # the watchdog ended and flushed everything already
-    with guard("lambda.flush"):
+    try:
         remaining = _lambda_context.remaining_ms(running.lambda_context)
-        cap = _setting_flush_cap()
-        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
+        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, running.config.flush_cap))
+    except Exception as failure:
+        report("lambda.flush", failure)
     _invocation.unregister(invocation)
 
 
-def _close(invocation: Invocation, *, result: Any, error: BaseException | None) -> None:
+def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseException | None) -> None:
     span = invocation.span
     if span is None:
         return
-    failed_items: set[str] = set()
     if error is not None:
         _record_error(span, error)
-        _fail_active_record(invocation, error)
+        if invocation.active_record is not None:
+            _fail_active_record(invocation, error)
     elif result is not _NO_RESULT:
-        _record_result(invocation, span, result)
-        failed_items = _batch_item_failures(result)
-    _end_pending(invocation, failed_items)
+        _record_result(invocation, span, result, config.payload)
+    if invocation.pending:  # record spans held for batchItemFailures (traced_records)
+        failed_items = _batch_item_failures(result) if error is None and result is not _NO_RESULT else set()
+        _end_pending(invocation, failed_items)
     span.end()
     _state.end(invocation.request_id)
 
@@ -324,8 +338,8 @@ def _record_error(span: Span, error: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {preview(str(error), 200)}"))
 
 
-def _record_result(invocation: Invocation, span: Span, result: Any) -> None:
-    if _payload.enabled():
+def _record_result(invocation: Invocation, span: Span, result: Any, payload: bool) -> None:
+    if payload:
         span.set_attribute(attr.PAYLOAD_RESPONSE, _payload.render(result))
     if not invocation.trigger.http or not isinstance(result, dict):
         return
@@ -390,8 +404,7 @@ def _on_timeout(running: _Running) -> None:
         span.set_attribute(attr.ERROR_TYPE, "timeout")
         span.end()
     with guard("lambda.timeout.flush"):
-        cap = _setting_flush_cap()
-        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, cap))
+        _flush.flush(running.flush_provider, _flush.budget_ms(remaining, running.config.flush_cap))
     _invocation.unregister(invocation)
 
 

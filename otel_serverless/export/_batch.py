@@ -28,8 +28,9 @@ from opentelemetry.context import (
 )
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import TraceFlags
 
-from otel_serverless._guard import guard, warn_once
+from otel_serverless._guard import guard, report, warn_once
 
 #: Largest flush sent on the caller's thread (encoding more could overrun a short deadline).
 INLINE_MAX_SPANS: Final = 64
@@ -44,7 +45,11 @@ class Export(Protocol):
 
 @runtime_checkable
 class Resumable(Protocol):
-    """An exporter whose exports can stop at a deadline and go on on another thread."""
+    """An exporter whose exports can stop at a deadline and go on on another thread.
+
+    Its exports make no call that an instrumentation traces (ours: plain sockets), so
+    a flush that sends on the caller's thread does not suppress instrumentation.
+    """
 
     def begin(self, spans: Sequence[ReadableSpan]) -> Export | None:
         """An export of *spans*, or None if the exporter is busy."""
@@ -91,7 +96,8 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
     # -- SpanProcessor (on_start: the base class's, which does nothing) -------------
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
-        if self._stopping or context is None or not context.trace_flags.sampled:
+        # The flags' bit, not the .sampled property: one call less per span.
+        if self._stopping or context is None or not context.trace_flags & TraceFlags.SAMPLED:
             return
         queue = self._queue
         with self._lock:
@@ -133,13 +139,11 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         assert self._begin is not None
         export: Export | None = None
         result: SpanExportResult | None = SpanExportResult.FAILURE
-        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
-            with guard("export"):
-                export = self._begin(batch)
-                result = None if export is None else export.run(until)
-        finally:
-            detach(token)
+            export = self._begin(batch)
+            result = None if export is None else export.run(until)
+        except Exception as error:  # rather than guard(): this runs in every warm invocation
+            report("export", error)
         if export is None:  # the exporter is busy elsewhere: the worker sends it in turn
             with self._lock:
                 self._queue.extendleft(reversed(batch))
@@ -239,6 +243,8 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
             self._finish_batch(handover[1] if handover else len(batch), result)
 
     def _release_waiters(self) -> None:
+        if not self._waiters:  # the usual case (a flush that sent on its own thread): no lock
+            return
         with self._lock:
             ready = [w for w in self._waiters if self._finished >= w.target]
             self._waiters = [w for w in self._waiters if self._finished < w.target]

@@ -93,7 +93,8 @@ class Exchange:
                     return None
                 self._sent += sock.send(self._out[self._sent :])
             while True:
-                response = self._parse()
+                # Nothing received yet (the usual first pass): nothing to parse.
+                response = self._parse() if self._inbox else None
                 if response is not None:
                     return response
                 if not arm(sock, until):

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
-from otel_serverless._guard import guard
+from otel_serverless._guard import guard, report
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.export._exporters import exporters_from_env
 from otel_serverless.export._resource import build_resource
@@ -45,19 +45,26 @@ class Telemetry:
         budget = self.flush_timeout_millis if timeout_millis is None else min(timeout_millis, self.flush_timeout_millis)
         deadline = time.monotonic() + budget / 1000
         ok = True
-        for processor in [*self.exporting, *self.others]:
+        for processor in self.exporting + self.others if self.others else self.exporting:
             left = int((deadline - time.monotonic()) * 1000)
             if left <= 0:
                 return False
             flushed = False
-            with guard("export.flush"):
+            try:  # rather than guard(): this runs in every warm invocation
                 flushed = processor.force_flush(left)
+            except Exception as error:
+                report("export.flush", error)
             ok = ok and flushed
         return ok
 
     @property
     def flush_timeout_millis(self) -> float:
-        return max((p.flush_timeout_millis for p in self.exporting), default=2000)
+        if not self.exporting:
+            return 2000
+        longest = 0.0
+        for processor in self.exporting:  # a loop, not max() over a generator: runs every flush
+            longest = max(longest, processor.flush_timeout_millis)
+        return longest
 
     def shutdown(self) -> None:
         with guard("export.shutdown"):

@@ -26,6 +26,13 @@ def peak_mb() -> float:
     return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
 
 
+def _warn_ratio() -> float:
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_MEMORY_WARN_RATIO,
+        lambda: _settings.read_float(env.OTEL_SERVERLESS_MEMORY_WARN_RATIO, 0.9, minimum=0, maximum=10),
+    )
+
+
 class MemoryProcessor(AddingProcessor):
     name = "memory"
 
@@ -44,14 +51,7 @@ class MemoryProcessor(AddingProcessor):
             ratio = round(peak / limit, 4)
             attributes[attr.MEMORY_LIMIT_MB] = limit
             attributes[attr.MEMORY_UTILIZATION] = ratio
-            threshold = (
-                self.warn_ratio
-                if self.warn_ratio is not None
-                else _settings.per_process(
-                    env.OTEL_SERVERLESS_MEMORY_WARN_RATIO,
-                    lambda: _settings.read_float(env.OTEL_SERVERLESS_MEMORY_WARN_RATIO, 0.9, minimum=0, maximum=10),
-                )
-            )
+            threshold = self.warn_ratio if self.warn_ratio is not None else _warn_ratio()
             if ratio >= threshold:
                 events.append(
                     Event(
