@@ -97,22 +97,37 @@ def unregister(invocation: Invocation) -> None:
             _by_span.pop(invocation.span_id, None)
 
 
+def track(span: Span) -> None:
+    """A span starts: a child of the invocation in flight is kept until it ends."""
+    invocation = current()
+    context = span.get_span_context()
+    if invocation is not None and not invocation.closed and context.span_id != invocation.span_id:
+        invocation.open[context.span_id] = span
+
+
+def untrack(span: ReadableSpan) -> None:
+    """A span ends: no invocation keeps it any longer."""
+    context = span.context
+    if context is None:
+        return
+    with _lock:
+        invocations = list(_by_span.values())
+    for invocation in invocations:
+        invocation.open.pop(context.span_id, None)
+
+
 class OpenSpans(SpanProcessor):
-    """Keeps each invocation's open child spans, so a timeout can end them (never exports)."""
+    """Keeps each invocation's open child spans, so a timeout can end them (never exports).
+
+    Added to a provider that has no serverless processor chain: a chain's head does
+    this itself (see ``ServerlessProcessor.tracks_open_spans``), one processor fewer
+    for every span.
+    """
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        if _starting.get() is not None:
-            return  # the invocation span itself
-        invocation = current()
-        context = span.get_span_context()
-        if invocation is not None and not invocation.closed and context.span_id != invocation.span_id:
-            invocation.open[context.span_id] = span
+        if _starting.get() is None:  # not the invocation span itself
+            track(span)
 
     def on_end(self, span: ReadableSpan) -> None:
-        context = span.context
-        if context is None:
-            return
-        with _lock:
-            invocations = list(_by_span.values())
-        for invocation in invocations:
-            invocation.open.pop(context.span_id, None)
+        if _by_span:
+            untrack(span)

@@ -82,7 +82,11 @@ def _install(provider: Any) -> None:
     processors.install(provider)
     if id(provider) not in _tracked:
         _tracked.add(id(provider))
-        provider.add_span_processor(_invocation.OpenSpans())
+        chain = processors.head(provider)
+        if chain is not None:
+            chain.tracks_open_spans = True  # one processor fewer on every span
+        else:
+            provider.add_span_processor(_invocation.OpenSpans())
 
 
 class _Config(NamedTuple):

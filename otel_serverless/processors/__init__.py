@@ -58,7 +58,8 @@ _EXPORT: Final[dict[str, type[ServerlessProcessor]]] = {
     "cost": CostProcessor,
     "scrub": ScrubbingProcessor,
 }
-_installed: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
+#: Each provider's installed chain head (None: nothing was installed in front of it).
+_installed: weakref.WeakKeyDictionary[TracerProvider, ServerlessProcessor | None] = weakref.WeakKeyDictionary()
 
 
 def enabled() -> tuple[str, ...]:
@@ -81,13 +82,18 @@ def install(provider: TracerProvider, then: SpanProcessor | None = None) -> None
         if then is not None:
             provider.add_span_processor(then)
         return
-    _installed.add(provider)
     # One processor on the provider for all of them (the first, with the others as its stages).
     chain: SpanProcessor | None = then
     for name in reversed([name for name in enabled() if name in _START]):
         chain = _START[name](then=chain)
+    _installed[provider] = chain if isinstance(chain, ServerlessProcessor) else None
     if chain is not None:
         provider.add_span_processor(chain)
+
+
+def head(provider: TracerProvider) -> ServerlessProcessor | None:
+    """The serverless chain :func:`install` put on *provider*, if any."""
+    return _installed.get(provider)
 
 
 def export_chain(exporting: SpanProcessor) -> SpanProcessor:

@@ -42,6 +42,9 @@ class ServerlessProcessor(SpanProcessor):
 
     def __init__(self, then: SpanProcessor | None = None) -> None:
         self._plan: _Plan | None = None
+        #: Set on the head of the chain installed on a provider: it also keeps each invocation's
+        #: open child spans for the timeout watchdog (instead of a separate ``OpenSpans``).
+        self.tracks_open_spans = False
         self.then = then
 
     @property
@@ -72,7 +75,7 @@ class ServerlessProcessor(SpanProcessor):
         plan = self._plan
         if plan is None or plan.generation != _generation:
             plan = self._make_plan()
-        if plan.annotators:
+        if plan.annotators or self.tracks_open_spans:
             invocation = _invocation.starting()
             if invocation is not None:
                 for stage in plan.annotators:
@@ -80,6 +83,11 @@ class ServerlessProcessor(SpanProcessor):
                         stage.annotate(span, invocation)
                     except Exception as error:
                         report(f"processor.{stage.name}", error)
+            elif self.tracks_open_spans:
+                try:
+                    _invocation.track(span)
+                except Exception as error:
+                    report("processor.open_spans", error)
         if plan.start is not None:
             plan.start(span, parent_context)
 
@@ -87,9 +95,15 @@ class ServerlessProcessor(SpanProcessor):
         plan = self._plan
         if plan is None or plan.generation != _generation:
             plan = self._make_plan()
+        in_flight = _invocation.in_flight()
+        if in_flight and self.tracks_open_spans:
+            try:
+                _invocation.untrack(span)
+            except Exception as error:
+                report("processor.open_spans", error)
         if plan.end is None:
             return
-        if plan.invocation_stages and _invocation.in_flight():
+        if plan.invocation_stages and in_flight:
             span = _through_stages(plan, span)
         else:
             # No invocation span can be among them: only the stages for every span run.

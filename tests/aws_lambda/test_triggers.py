@@ -220,3 +220,18 @@ def _reshaped(sample: Any) -> list[Any]:
 def test_shape_dispatch_answers_as_every_detector_in_order_would(name: str) -> None:
     for sample in _reshaped(event(name)):
         assert detect(copy.deepcopy(sample), LambdaContext()).name == _every_detector_in_order(sample)
+
+
+def test_the_shape_cache_covers_what_the_dispatch_reads_and_stays_bounded() -> None:
+    from otel_serverless.aws_lambda import triggers
+
+    assert set(triggers._NEEDS_KEY.values()) == triggers.SHAPE_KEYS
+    assert {field for field, _ in triggers._RECORD_SOURCE.values()} == triggers.SHAPE_SOURCE_FIELDS
+    sample = event("sqsEvent")
+    before = len(triggers._by_shape)
+    for index in range(50):  # hostile sources: each a new value, none a new shape
+        record = {**sample["Records"][0], "eventSource": f"aws:evil-{index}", "EventSource": ["unhashable"]}
+        assert detect({**sample, "Records": [record]}, LambdaContext()).name == _every_detector_in_order(
+            {**sample, "Records": [record]}
+        )
+    assert len(triggers._by_shape) <= before + 1

@@ -78,6 +78,11 @@ _RECORD_SOURCE: Final[dict[str, tuple[str, str]]] = {
 _CONTEXT_KEY: Final[dict[str, str]] = {"alb": "elb", "function_url": "http", "api_gateway_http": "http"}
 
 
+_SOURCES: Final = frozenset(value for _, value in _RECORD_SOURCE.values())
+#: The candidates of each event shape seen (few: a function sees a handful of triggers).
+_by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
 def _candidates(event: Any) -> tuple[str, ...]:
     """The detectors that may answer for *event*, in order (all of them unless it is a plain dict)."""
     if type(event) is not dict:
@@ -86,6 +91,38 @@ def _candidates(event: Any) -> tuple[str, ...]:
     first = listed[0] if type(listed) is list and listed else None
     request = event.get("requestContext")
     request = request if type(request) is dict else None
+    # Everything _choose() looks at (the keys of _NEEDS_KEY, the fields of _RECORD_SOURCE,
+    # what _not_this_http reads), with record sources cut to the known ones so that
+    # hostile values cannot grow the cache.
+    sources: tuple[object, object] | None = None
+    if type(first) is dict:
+        lower, upper = first.get("eventSource"), first.get("EventSource")
+        sources = (
+            lower if type(lower) is str and lower in _SOURCES else None,
+            upper if type(upper) is str and upper in _SOURCES else None,
+        )
+    shape = (
+        "requestContext" in event,
+        "Records" in event,
+        "source" in event,
+        "detail" in event,
+        sources,
+        None if request is None else ("elb" in request, "http" in request, type(request.get("http")) is dict),
+    )
+    found = _by_shape.get(shape)
+    if found is None:
+        found = _choose(event, first, request)
+        if len(_by_shape) < 256:
+            _by_shape[shape] = found
+    return found
+
+
+#: What the shape in _candidates() covers (a test keeps them in step with the tables above).
+SHAPE_KEYS: Final = frozenset({"requestContext", "Records", "source", "detail"})
+SHAPE_SOURCE_FIELDS: Final = frozenset({"eventSource", "EventSource"})
+
+
+def _choose(event: dict[str, Any], first: object, request: dict[str, Any] | None) -> tuple[str, ...]:
     found: list[str] = []
     for name in ORDER:
         key = _NEEDS_KEY.get(name)

@@ -56,30 +56,50 @@ def _wanted() -> frozenset[str]:
     return names
 
 
-def _collect(event: Mapping[str, Any], wanted: frozenset[str]) -> dict[str, list[str]]:
+#: Headers read for attributes (besides the propagation fields), in the same pass.
+_NAMED: Final = frozenset({"user-agent", "x-forwarded-proto"})
+
+
+def _collect(event: Mapping[str, Any], wanted: frozenset[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """One pass over the headers: the propagation fields' values, and the first value of each
+    :data:`_NAMED` header (from ``headers`` before ``multiValueHeaders``)."""
     found: dict[str, list[str]] = {}
+    named: dict[str, str] = {}  # from multiValueHeaders, then overridden from headers
     multi = base.mapping(event, "multiValueHeaders")
     single = base.mapping(event, "headers")
     for source, listed in ((multi, True), (single, False)):
         if not source:
             continue
+        first_named: dict[str, str] = {}  # the first match within this source wins
         for count, (name, value) in enumerate(source.items()):
             if count >= MAX_HEADER_NAMES:
                 break
-            if not isinstance(name, str) or name.lower() not in wanted:
+            if not isinstance(name, str):
+                continue
+            lowered = name.lower()
+            if lowered in _NAMED and lowered not in first_named:
+                first = (value[0] if value else None) if isinstance(value, list) else value
+                if isinstance(first, str):
+                    first_named[lowered] = first[: base.MAX_VALUE_CHARS]
+            if lowered not in wanted:
                 continue
             values = value if listed and isinstance(value, list) else [value]
-            bucket = found.setdefault(name.lower(), [])
+            bucket = found.setdefault(lowered, [])
             for item in values[:16]:
                 if isinstance(item, str) and item not in bucket:
                     bucket.append(item)
-    return found
+        named.update(first_named)
+    return found, named
 
 
 def fields(event: Mapping[str, Any]) -> dict[str, str]:
     """The propagation fields of the request, lower-cased, with ambiguous or oversize ones removed."""
+    return _chosen(_collect(event, _wanted())[0])
+
+
+def _chosen(collected: dict[str, list[str]]) -> dict[str, str]:
     chosen: dict[str, str] = {}
-    for name, values in _collect(event, _wanted()).items():
+    for name, values in collected.items():
         if any(len(value) > MAX_FIELD_CHARS for value in values):
             warn_once(
                 f"http:oversize:{name}",
@@ -101,7 +121,10 @@ def fields(event: Mapping[str, Any]) -> dict[str, str]:
 
 def extract(event: Mapping[str, Any]) -> Context | None:
     """The caller's context (span context and baggage) from the request headers, or None."""
-    carrier = fields(event)
+    return _extract(fields(event))
+
+
+def _extract(carrier: dict[str, str]) -> Context | None:
     if not carrier:
         return None
     return valid(propagate.extract(carrier, context=Context(), getter=_getter))
@@ -133,20 +156,23 @@ def trigger(
     host: str | None,
     client: str | None,
 ) -> base.Trigger:
-    attributes: base.Attributes = {}
-    base.put(attributes, attr.HTTP_REQUEST_METHOD, method)
-    base.put(attributes, attr.URL_PATH, path)
-    base.put(attributes, attr.HTTP_ROUTE, route)
-    base.put(attributes, attr.SERVER_ADDRESS, host)
-    base.put(attributes, attr.CLIENT_ADDRESS, client)
-    base.put(attributes, attr.USER_AGENT_ORIGINAL, header(event, "user-agent"))
-    scheme = header(event, "x-forwarded-proto")
-    base.put(attributes, attr.URL_SCHEME, scheme if scheme in ("http", "https") else None)
+    collected, named = _collect(event, _wanted())
+    scheme = named.get("x-forwarded-proto")
+    found = {
+        attr.HTTP_REQUEST_METHOD: method,
+        attr.URL_PATH: path,
+        attr.HTTP_ROUTE: route,
+        attr.SERVER_ADDRESS: host,
+        attr.CLIENT_ADDRESS: client,
+        attr.USER_AGENT_ORIGINAL: named.get("user-agent"),
+        attr.URL_SCHEME: scheme if scheme in ("http", "https") else None,
+    }
+    attributes: base.Attributes = {key: value for key, value in found.items() if value is not None}
     return base.Trigger(
         name=name,
         faas_trigger=base.HTTP,
         kind=SpanKind.SERVER,
         attributes=attributes,
-        parent=extract(event),
+        parent=_extract(_chosen(collected)),
         http=True,
     )
