@@ -41,7 +41,10 @@ class Watchdog:
     """Runs a callback at a monotonic deadline unless disarmed first."""
 
     def __init__(self) -> None:
-        self._condition = threading.Condition()
+        # arm/disarm run in every invocation: they take the plain lock (a C-level context
+        # manager); only the watchdog thread waits on the condition built on it.
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
         self._armed: dict[int, tuple[float, Callable[[], None]]] = {}
         self._tokens = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -50,10 +53,11 @@ class Watchdog:
 
     def arm(self, deadline: float, callback: Callable[[], None]) -> int:
         """Call *callback* on the watchdog thread at ``time.monotonic() >= deadline``."""
-        with self._condition:
+        with self._lock:
             token = next(self._tokens)
             self._armed[token] = (deadline, callback)
-            self._ensure_thread()
+            if self._thread is None:
+                self._start_thread()
             # A warm invocation arms a later deadline than the one the thread sleeps
             # until: it will see this one when it wakes, no context switch needed now.
             if deadline < self._sleeping_until:
@@ -61,23 +65,31 @@ class Watchdog:
         return token
 
     def disarm(self, token: int) -> None:
-        with self._condition:
+        with self._lock:
             self._armed.pop(token, None)
 
     def forget_thread(self) -> None:
         """In a forked child: the parent's thread is not there (and the lock may be held)."""
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
         self._thread = None
 
-    def _ensure_thread(self) -> None:
-        # A fork resets _thread (forget_thread), so no getpid() call per invocation here.
-        thread = self._thread
-        if thread is None or not thread.is_alive():
-            self._sleeping_until = float("-inf")  # not sleeping yet: the first arm must notify
-            self._thread = threading.Thread(target=self._run, name="otel-serverless-watchdog", daemon=True)
-            self._thread.start()
+    def _start_thread(self) -> None:
+        # Called with the lock held. The thread clears _thread if it ever stops, and a fork
+        # clears it too (forget_thread): no is_alive() or getpid() call per invocation.
+        self._sleeping_until = float("-inf")  # not sleeping yet: the first arm must notify
+        self._thread = threading.Thread(target=self._run, name="otel-serverless-watchdog", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _loop(self) -> None:
         while True:
             with self._condition:
                 while not self._armed:
