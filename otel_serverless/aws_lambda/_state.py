@@ -81,6 +81,8 @@ class _Environment:
         self.lock = threading.Lock()
         self.invocations = 0
         self.environments: OrderedDict[str, int] = OrderedDict()
+        #: The environment of the previous invocation (the usual next one: a warm invocation).
+        self.last_environment: str | None = None
         self.requests: OrderedDict[str, int] = OrderedDict()
         self.sequences: OrderedDict[str, int] = OrderedDict()
 
@@ -122,10 +124,13 @@ def begin(request_id: str, deadline_epoch_ms: float | None, environment: str | N
 
     *environment* is the log stream name (None: the process is the environment).
     """
+    key = environment or ""
     with _env.lock:
         _env.invocations += 1
         first_of_process = _env.invocations == 1
-        first = _remember(_env.environments, environment or "") == 0
+        # The same environment as last time is already the newest entry: nothing to count or move.
+        first = key != _env.last_environment and _remember(_env.environments, key) == 0
+        _env.last_environment = key
     if not first:
         _write_marker(request_id, deadline_epoch_ms)
         return None
@@ -290,6 +295,7 @@ def reset_for_tests() -> None:
     with _env.lock:
         _env.invocations = 0
         _env.environments.clear()
+        _env.last_environment = None
         _env.requests.clear()
         _env.sequences.clear()
     _marker.close()
