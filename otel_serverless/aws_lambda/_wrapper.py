@@ -118,10 +118,6 @@ def _read_config() -> _Config:
     )
 
 
-def disabled() -> bool:
-    return _config().disabled
-
-
 def invoke(handler: Callable[[Any, Any], Any], event: Any, context: Any, provider: Any = None) -> Any:
     """Run *handler* inside an invocation span (the body of ``traced``)."""
     outer = _invocation.current()

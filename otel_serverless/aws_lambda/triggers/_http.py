@@ -92,12 +92,8 @@ def _collect(event: Mapping[str, Any], wanted: frozenset[str]) -> tuple[dict[str
     return found, named
 
 
-def fields(event: Mapping[str, Any]) -> dict[str, str]:
-    """The propagation fields of the request, lower-cased, with ambiguous or oversize ones removed."""
-    return _chosen(_collect(event, _wanted())[0])
-
-
 def _chosen(collected: dict[str, list[str]]) -> dict[str, str]:
+    """The propagation fields of the request, lower-cased, with ambiguous or oversize ones removed."""
     chosen: dict[str, str] = {}
     for name, values in collected.items():
         if any(len(value) > MAX_FIELD_CHARS for value in values):
@@ -119,12 +115,8 @@ def _chosen(collected: dict[str, list[str]]) -> dict[str, str]:
     return chosen
 
 
-def extract(event: Mapping[str, Any]) -> Context | None:
-    """The caller's context (span context and baggage) from the request headers, or None."""
-    return _extract(fields(event))
-
-
 def _extract(carrier: dict[str, str]) -> Context | None:
+    """The caller's context (span context and baggage) from the request's fields, or None."""
     if not carrier:
         return None
     return valid(propagate.extract(carrier, context=Context(), getter=_getter))
