@@ -40,6 +40,9 @@ class Invocation:
     records_seen: int = 0
     #: The tracer of the invocation span (record spans use the same provider).
     tracer: Tracer | None = None
+    #: The processor chain whose start attributes the span was started with (see
+    #: ``ServerlessProcessor.invocation_attributes``): it does not write them again.
+    started_by: object | None = None
     span: ApiSpan | None = None
     span_id: int | None = None
     #: Child spans started during the invocation and not ended yet, by span id.

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import Token
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -27,9 +27,13 @@ from otel_serverless.aws_lambda import _flush, _invocation, _lambda_context, _pa
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Trigger, detect
 
+if TYPE_CHECKING:
+    from otel_serverless.processors import ServerlessProcessor
+
 SCOPE: Final = "otel_serverless.aws_lambda"
 
-_tracers: dict[int, tuple[object, Tracer]] = {}
+#: Per provider: the provider, our tracer on it, and the serverless chain installed on it.
+_tracers: dict[int, tuple[object, Tracer, ServerlessProcessor | None]] = {}
 _tracers_lock = threading.Lock()
 _tracked: set[int] = set()
 _logging_done = False
@@ -60,33 +64,37 @@ class _Running:
 
 def tracer_for(provider: Any) -> Tracer:
     """Our tracer on *provider* (None: the global one); installs our processors on an SDK provider."""
+    return _tracer_and_chain(provider)[0]
+
+
+def _tracer_and_chain(provider: Any) -> tuple[Tracer, ServerlessProcessor | None]:
     target = provider if provider is not None else trace.get_tracer_provider()
     key = id(target)
     cached = _tracers.get(key)
-    if cached is not None and cached[0] is target:
-        return cached[1]
-    with _tracers_lock:
-        _install(target)
-        tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=target)
-        _tracers[key] = (target, tracer)
-    return tracer
+    if cached is None or cached[0] is not target:
+        with _tracers_lock:
+            chain = _install(target)
+            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target), chain)
+    return cached[1], cached[2]
 
 
-def _install(provider: Any) -> None:
+def _install(provider: Any) -> ServerlessProcessor | None:
+    """Our processors on an SDK *provider*; the serverless chain on it, if there is one."""
     from opentelemetry.sdk.trace import TracerProvider
 
     if not isinstance(provider, TracerProvider):
-        return
+        return None
     from otel_serverless import processors
 
     processors.install(provider)
+    chain = processors.head(provider)
     if id(provider) not in _tracked:
         _tracked.add(id(provider))
-        chain = processors.head(provider)
         if chain is not None:
             chain.tracks_open_spans = True  # one processor fewer on every span
         else:
             provider.add_span_processor(_invocation.OpenSpans())
+    return chain
 
 
 class _Config(NamedTuple):
@@ -148,7 +156,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     config = _config()
     if config.disabled:
         return None
-    tracer = tracer_for(provider)
+    tracer, chain = _tracer_and_chain(provider)
     _correlate_logs()
     trigger = detect(event, lambda_context)
     request_id = _lambda_context.text(lambda_context, "aws_request_id") or str(uuid.uuid4())
@@ -189,6 +197,10 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
         attributes[attr.INBOUND_UNTRUSTED] = True
     if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
+    if chain is not None:
+        # The chain's start-time facts (cold start, retries) go in with the span's own attributes.
+        attributes.update(chain.invocation_attributes(invocation))
+        invocation.started_by = chain
 
     starting = _invocation._starting.set(invocation)
     try:

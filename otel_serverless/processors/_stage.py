@@ -3,9 +3,12 @@
 The SDK makes a span read-only as soon as ``end()`` starts, so a processor can
 write in only two places, and each concern uses the one it needs:
 
-* :meth:`ServerlessProcessor.annotate` — while the *invocation span* starts
-  (facts known up front: cold start, retries). Works wherever the processor is
-  added to the provider.
+* :meth:`ServerlessProcessor.start_attributes` — attributes the *invocation span*
+  starts with (facts known up front: cold start, retries). The handler wrapper asks
+  the chain on its provider for them before it starts the span, so they go in with
+  the span's own attributes (one write into the SDK span instead of one per stage);
+  anywhere else the processor writes them as the span starts.
+  :meth:`ServerlessProcessor.annotate` writes the rest there (events).
 * :meth:`ServerlessProcessor.transform` — on every finished span, returning a copy
   with more (or fewer) attributes, handed to the processor given as ``then``
   (facts known only at the end: memory, cost; and scrubbing, which must also see
@@ -59,8 +62,12 @@ class ServerlessProcessor(SpanProcessor):
         _generation += 1  # every chain's head rebuilds its plan on its next span
 
     # -- hooks for subclasses --------------------------------------------------
+    def start_attributes(self, invocation: Invocation) -> Mapping[str, AttributeValue] | None:
+        """Attributes the invocation span starts with (None: none)."""
+        return None
+
     def annotate(self, span: Span, invocation: Invocation) -> None:
-        """Write facts on the invocation span as it starts."""
+        """Write facts on the invocation span as it starts (what attributes cannot say: events)."""
 
     def transform(self, span: ReadableSpan) -> ReadableSpan:
         """The finished span as it should be exported (the same object if unchanged)."""
@@ -75,9 +82,15 @@ class ServerlessProcessor(SpanProcessor):
         plan = self._plan
         if plan is None or plan.generation != _generation:
             plan = self._make_plan()
-        if plan.annotators or self.tracks_open_spans:
+        if plan.annotators or plan.starters or self.tracks_open_spans:
             invocation = _invocation.starting()
             if invocation is not None:
+                if plan.starters and invocation.started_by is not self:
+                    # Not started by the wrapper with this chain's attributes: write them now.
+                    try:
+                        span.set_attributes(self.invocation_attributes(invocation))
+                    except Exception as error:
+                        report("processor.start_attributes", error)
                 for stage in plan.annotators:
                     try:
                         stage.annotate(span, invocation)
@@ -114,8 +127,25 @@ class ServerlessProcessor(SpanProcessor):
                     report(f"processor.{stage.name}", error)
         plan.end(span)
 
+    def invocation_attributes(self, invocation: Invocation) -> dict[str, AttributeValue]:
+        """What every stage of this chain says the invocation span starts with."""
+        plan = self._plan
+        if plan is None or plan.generation != _generation:
+            plan = self._make_plan()
+        found: dict[str, AttributeValue] = {}
+        for stage in plan.starters:
+            try:
+                attributes = stage.start_attributes(invocation)
+            except Exception as error:
+                report(f"processor.{stage.name}", error)
+                continue
+            if attributes:
+                found.update(attributes)
+        return found
+
     def _make_plan(self) -> _Plan:
         annotators: list[ServerlessProcessor] = []
+        starters: list[ServerlessProcessor] = []
         transformers: list[ServerlessProcessor] = []
         stage: ServerlessProcessor = self
         start: Callable[[Span, Context | None], None] | None = None
@@ -123,6 +153,8 @@ class ServerlessProcessor(SpanProcessor):
         for _ in range(_MAX_STAGES):
             if type(stage).annotate is not ServerlessProcessor.annotate:
                 annotators.append(stage)
+            if type(stage).start_attributes is not ServerlessProcessor.start_attributes:
+                starters.append(stage)
             then = stage.then
             if then is None:
                 break
@@ -153,7 +185,9 @@ class ServerlessProcessor(SpanProcessor):
         )
         every = tuple(transformers)
         general = tuple(stage for stage in every if not stage.invocation_only)
-        plan = _Plan(_generation, tuple(annotators), every, adders, start, end, general, general != every)
+        plan = _Plan(
+            _generation, tuple(annotators), tuple(starters), every, adders, start, end, general, general != every
+        )
         self._plan = plan
         return plan
 
@@ -198,6 +232,8 @@ _generation = 0
 class _Plan(NamedTuple):
     generation: int
     annotators: tuple[ServerlessProcessor, ...]
+    #: Stages with start attributes (see ServerlessProcessor.invocation_attributes).
+    starters: tuple[ServerlessProcessor, ...]
     transformers: tuple[ServerlessProcessor, ...]
     #: Transformers that only add (their own transform not overridden): see AddingProcessor.
     adders: frozenset[ServerlessProcessor]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
 from opentelemetry.sdk.trace import Span
+from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.processors._stage import ServerlessProcessor
+
+_WARM: Final = MappingProxyType({attr.FAAS_COLDSTART: False})
 
 
 class ColdStartProcessor(ServerlessProcessor):
@@ -20,22 +27,27 @@ class ColdStartProcessor(ServerlessProcessor):
 
     name = "coldstart"
 
-    def annotate(self, span: Span, invocation: Invocation) -> None:
+    def start_attributes(self, invocation: Invocation) -> Mapping[str, AttributeValue]:
         cold = invocation.cold
-        span.set_attribute(attr.FAAS_COLDSTART, cold is not None)
         if cold is None:
-            return
-        span.set_attribute(attr.INIT_TYPE, cold.init_type)
+            return _WARM
+        attributes: dict[str, AttributeValue] = {attr.FAAS_COLDSTART: True, attr.INIT_TYPE: cold.init_type}
         if cold.init_duration_ms is not None:
-            span.set_attribute(attr.INIT_DURATION_MS, round(cold.init_duration_ms, 3))
+            attributes[attr.INIT_DURATION_MS] = round(cold.init_duration_ms, 3)
         if cold.snapstart_restored:
-            span.set_attribute(attr.SNAPSTART_RESTORED, True)
+            attributes[attr.SNAPSTART_RESTORED] = True
         previous = cold.previous
         if previous is not None:
-            span.set_attribute(attr.PREVIOUS_KILLED, True)
-            span.set_attribute(attr.PREVIOUS_REASON, previous.reason)
+            attributes[attr.PREVIOUS_KILLED] = True
+            attributes[attr.PREVIOUS_REASON] = previous.reason
             if previous.request_id:
-                span.set_attribute(attr.PREVIOUS_REQUEST_ID, previous.request_id)
+                attributes[attr.PREVIOUS_REQUEST_ID] = previous.request_id
+        return attributes
+
+    def annotate(self, span: Span, invocation: Invocation) -> None:
+        cold = invocation.cold
+        previous = None if cold is None else cold.previous
+        if previous is not None:
             span.add_event(
                 attr.PREVIOUS_KILLED_EVENT,
                 {attr.PREVIOUS_REASON: previous.reason, attr.PREVIOUS_REQUEST_ID: previous.request_id or ""},

@@ -9,7 +9,7 @@ what each source says.
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import Span
+from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
 from otel_serverless.aws_lambda._invocation import Invocation
@@ -29,6 +29,6 @@ def attempt_of(invocation: Invocation) -> int:
 class RetryProcessor(ServerlessProcessor):
     name = "retries"
 
-    def annotate(self, span: Span, invocation: Invocation) -> None:
+    def start_attributes(self, invocation: Invocation) -> dict[str, AttributeValue]:
         attempt = attempt_of(invocation)
-        span.set_attributes({attr.RETRY_ATTEMPT: attempt, attr.RETRY: attempt > 1})
+        return {attr.RETRY_ATTEMPT: attempt, attr.RETRY: attempt > 1}

@@ -127,6 +127,38 @@ def test_a_failing_processor_never_loses_the_span() -> None:
 
 
 @pytest.mark.swallows
+def test_start_attributes_come_in_at_the_start_wherever_the_stage_sits() -> None:
+    class BrokenRetries(RetryProcessor):
+        def start_attributes(self, invocation: Any) -> Any:
+            raise RuntimeError("start_attributes bug")
+
+    seen_at_start: list[dict[str, Any]] = []
+
+    class Watcher(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            seen_at_start.append(dict(span.attributes))
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(Watcher())
+    # A user's own chain, beside the one the wrapper installs: it writes its facts as the span starts.
+    provider.add_span_processor(BrokenRetries(then=ColdStartProcessor(then=SimpleSpanProcessor(exporter))))
+    handler = traced(lambda e, c: "ok", tracer_provider=provider)
+    assert handler({}, LambdaContext()) == "ok"
+    assert handler({}, LambdaContext()) == "ok"
+    invocation_spans = [s for s in exporter.get_finished_spans() if s.name == "orders"]
+    assert [s.attributes["faas.coldstart"] for s in invocation_spans] == [True, False]
+    # The wrapper's chain (the same request id twice: the second is a retry).
+    assert [s.attributes["serverless.retry.attempt"] for s in invocation_spans] == [1, 2]
+    # The wrapper's chain gave its start attributes to start_span itself: the first processor sees them.
+    assert [attributes["faas.coldstart"] for attributes in seen_at_start if "faas.invocation_id" in attributes] == [
+        True,
+        False,
+    ]
+    assert {key for key, _ in _guard.swallowed} == {"processor.retries"}
+
+
+@pytest.mark.swallows
 def test_adding_stages_share_one_copy_and_a_failing_one_adds_nothing() -> None:
     class HalfWay(MemoryProcessor):
         name = "half-way"
