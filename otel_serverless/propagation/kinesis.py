@@ -78,14 +78,16 @@ def extract_record(record: Mapping[str, Any]) -> Context | None:
             found = _payload.from_tail(_a2b(data[-_TAIL_BASE64_CHARS:]))
             if found is not None:
                 return found
-        raw = _a2b(data)
+        # The usual small record, decoded whole; a direct call (a partial's is ~2% of the G4 round trip).
+        raw = binascii.a2b_base64(data, strict_mode=True) if _STRICT_BASE64 else _a2b(data)  # type: ignore[call-arg,unused-ignore]  # 3.11+ only
     except (binascii.Error, ValueError):
         return None
     return _payload.extract_document(raw)
 
 
+#: Strict mode: the alphabet check b64decode(validate=True) makes with a regex, done in C.
+_STRICT_BASE64: Final = sys.version_info >= (3, 11)
 if sys.version_info >= (3, 11):
-    # Strict mode: the alphabet check b64decode(validate=True) makes with a regex, done in C.
     _a2b: Final[Callable[[str], bytes]] = functools.partial(binascii.a2b_base64, strict_mode=True)
 else:  # pragma: no cover - Python 3.10 has no strict mode
     _a2b = functools.partial(base64.b64decode, validate=True)
