@@ -30,7 +30,11 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext, Status
 
-__all__ = ["encode_spans"]
+__all__ = ["Scrub", "encode_spans"]
+
+#: Rewrites one attribute's value before it is encoded (key, value -> value; the same object
+#: when unchanged): how an exporter scrubs as it encodes (see ``processors.export_chain``).
+Scrub = Callable[[str, Any], Any]
 
 _DOUBLE = struct.Struct("<d").pack
 _FIXED64 = struct.Struct("<Q").pack
@@ -208,6 +212,21 @@ def _int64(value: int) -> bytes:
 _REMEMBERED_MAX_CHARS = 256
 _REMEMBERED_MAX_ITEMS = 16
 _last_fields: dict[str, tuple[object, bytes]] = {}
+#: The same, for each scrub function: a field remembered for a value is the field of its scrubbed
+#: form, which only that scrub function gives. Keyed by identity, the function kept (as _once).
+_scrubbed_fields: dict[int, tuple[Scrub, dict[str, tuple[object, bytes]]]] = {}
+_SCRUBS_LIMIT = 16
+
+
+def _fields_for(scrub: Scrub) -> dict[str, tuple[object, bytes]]:
+    known = _scrubbed_fields.get(id(scrub))
+    if known is not None and known[0] is scrub:
+        return known[1]
+    if len(_scrubbed_fields) >= _SCRUBS_LIMIT:
+        _scrubbed_fields.clear()
+    fields: dict[str, tuple[object, bytes]] = {}
+    _scrubbed_fields[id(scrub)] = (scrub, fields)
+    return fields
 
 
 def _remembered(value: object) -> bool:
@@ -226,18 +245,27 @@ def _remembered(value: object) -> bool:
     return False
 
 
-def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]:
+def _attributes(
+    tag: bytes,
+    attributes: Mapping[str, Any] | None,
+    scrub: Scrub | None = None,
+    last_fields: dict[str, tuple[object, bytes]] | None = None,
+) -> list[bytes]:
+    """The fields of *attributes*, each value through *scrub* if given.
+
+    With *last_fields* (span attributes), a value met under the same key just before
+    reuses that field, scrub included: only new values are scrubbed and encoded.
+    """
     if not attributes:
         return []
     encoded = []
-    remember = tag is _SPAN_ATTRIBUTE
-    last_fields = _last_fields
-    for key, value in attributes.items():
-        if remember:
+    for key, raw in attributes.items():
+        if last_fields is not None:
             last = last_fields.get(key)
-            if last is not None and last[0] == value and type(last[0]) is type(value):
+            if last is not None and last[0] == raw and type(last[0]) is type(raw):
                 encoded.append(last[1])
                 continue
+        value = raw if scrub is None else scrub(key, raw)
         if type(value) is str:  # the usual new value (ids), written here without four calls
             data = value.encode("utf-8", "replace")
             size = len(data)
@@ -256,10 +284,11 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
         size = len(payload)
         field = tag + (_SMALL[size] if size < 128 else _varint(size)) + payload
         encoded.append(field)
-        if remember and _remembered(value):
+        # A value the scrub changed is not kept: no secret outlives its span in this cache.
+        if last_fields is not None and value is raw and _remembered(raw):
             if len(last_fields) >= _KEY_CACHE_LIMIT:
                 last_fields.clear()
-            last_fields[key] = (value, field)
+            last_fields[key] = (raw, field)
     return encoded
 
 
@@ -268,23 +297,23 @@ def _trace_state(context: SpanContext) -> str:
     return ",".join([f"{key}={value}" for key, value in state.items()]) if state else ""
 
 
-def _event(event: Event) -> bytes:
+def _event(event: Event, scrub: Scrub | None) -> bytes:
     parts = [_EVENT_TIME, _FIXED64(event.timestamp)] if event.timestamp else []
     if event.name:
         parts.append(_text(_EVENT_NAME, event.name))
-    parts += _attributes(_EVENT_ATTRIBUTE, event.attributes)
+    parts += _attributes(_EVENT_ATTRIBUTE, event.attributes, scrub)
     if dropped := event.dropped_attributes:
         parts += (_EVENT_DROPPED, _varint(dropped))
     return _field(_SPAN_EVENT, b"".join(parts))
 
 
-def _link(link: Link) -> bytes:
+def _link(link: Link, scrub: Scrub | None) -> bytes:
     linked = link.context
     parts = [_LINK_TRACE_ID, linked.trace_id.to_bytes(16, "big"), _LINK_SPAN_ID, linked.span_id.to_bytes(8, "big")]
     state = _trace_state(linked)
     if state:
         parts.append(_text(_LINK_TRACE_STATE, state))
-    parts += _attributes(_LINK_ATTRIBUTE, link.attributes)
+    parts += _attributes(_LINK_ATTRIBUTE, link.attributes, scrub)
     if dropped := link.dropped_attributes:
         parts += (_LINK_DROPPED, _varint(dropped))
     parts += (_LINK_FLAGS, _FLAGS_REMOTE if linked.is_remote else _FLAGS_LOCAL)
@@ -301,7 +330,7 @@ def _status(status: Status) -> bytes:
     return _field(_SPAN_STATUS, b"".join(parts))
 
 
-def _span(span: ReadableSpan) -> bytes:
+def _span(span: ReadableSpan, scrub: Scrub | None, last_fields: dict[str, tuple[object, bytes]]) -> bytes:
     context = span.context
     assert context is not None  # an exported span always has one
     parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"), _SPAN_SPAN_ID, context.span_id.to_bytes(8, "big")]
@@ -321,15 +350,15 @@ def _span(span: ReadableSpan) -> bytes:
         _FIXED64(span.end_time or 0),
     )
     found = contents(span)
-    parts += _attributes(_SPAN_ATTRIBUTE, found.attributes)
+    parts += _attributes(_SPAN_ATTRIBUTE, found.attributes, scrub, last_fields)
     if dropped := found.dropped_attributes:
         parts += (_SPAN_DROPPED_ATTRIBUTES, _varint(dropped))
     if found.events:
-        parts += [_event(event) for event in found.events]
+        parts += [_event(event, scrub) for event in found.events]
     if dropped := found.dropped_events:
         parts += (_SPAN_DROPPED_EVENTS, _varint(dropped))
     if found.links:
-        parts += [_link(link) for link in found.links]
+        parts += [_link(link, scrub) for link in found.links]
     if dropped := found.dropped_links:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
     parts += (_status(span.status), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
@@ -377,8 +406,11 @@ def _encode_resource(resource: Resource) -> bytes:
     return b"".join(_attributes(_RESOURCE_ATTRIBUTE, resource.attributes))
 
 
-def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
+def encode_spans(spans: Sequence[ReadableSpan], scrub: Scrub | None = None) -> bytes:
     """An ``ExportTraceServiceRequest`` for *spans*, serialized.
+
+    *scrub*, if given, rewrites every span, event and link attribute value before it
+    is encoded (resource and scope attributes are the process's own, never scrubbed).
 
     Spans are grouped by resource, then by instrumentation scope, in order of
     first appearance, as the SDK encoder does. An attribute value that OTLP
@@ -388,12 +420,13 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     # Grouped by identity first: Resource.__hash__ serializes all its attributes to
     # JSON, too slow to pay per span. Equal resources are merged afterwards.
     by_identity: dict[int, tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = {}
+    last_fields = _last_fields if scrub is None else _fields_for(scrub)
     for span in spans:
         resource = span.resource
         group = by_identity.get(id(resource))
         if group is None:
             group = by_identity[id(resource)] = (resource, {})
-        group[1].setdefault(span.instrumentation_scope or None, []).append(_span(span))
+        group[1].setdefault(span.instrumentation_scope or None, []).append(_span(span, scrub, last_fields))
 
     merged: list[tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = []
     for resource, scopes in by_identity.values():

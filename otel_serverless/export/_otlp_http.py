@@ -29,6 +29,7 @@ says milliseconds): switching between this exporter and the SDK's with
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import socket
@@ -44,7 +45,7 @@ from opentelemetry.util.re import parse_env_headers
 
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
-from otel_serverless.export._encode import encode_spans
+from otel_serverless.export._encode import Scrub, encode_spans
 from otel_serverless.export._http1 import Exchange, Response, arm, authority, request_head
 
 if TYPE_CHECKING:
@@ -244,6 +245,16 @@ class OTLPSpanExporter(SpanExporter):
         #: Held by one export from its start to its end, whichever thread finishes it.
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+
+    def scrub_on_encode(self, scrub: Scrub) -> None:
+        """Pass every span, event and link attribute value through *scrub* as it is encoded.
+
+        How the scrubbing stage hands its work over when this exporter is the only one
+        to see the spans after it (``processors.export_chain``): the same bytes go out,
+        without a pass over every span's attributes at its end, and a value the encoder
+        met just before is neither scrubbed nor encoded again.
+        """
+        self.encode = functools.partial(encode_spans, scrub=scrub)
 
     # -- SpanExporter ----------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:

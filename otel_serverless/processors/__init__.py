@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
+from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.processors._stage import ServerlessProcessor
 from otel_serverless.processors.coldstart import ColdStartProcessor
 from otel_serverless.processors.cost import CostProcessor, Prices
@@ -97,8 +98,27 @@ def head(provider: TracerProvider) -> ServerlessProcessor | None:
 
 
 def export_chain(exporting: SpanProcessor) -> SpanProcessor:
-    """*exporting* behind the enabled export-time processors (itself if none are)."""
+    """*exporting* behind the enabled export-time processors (itself if none are).
+
+    Scrubbing is handed to the exporter instead of a stage when *exporting* is our batch
+    processor in front of an exporter that scrubs as it encodes (ours, by default): no
+    one else sees the spans in between, the same bytes go out, and only the values the
+    encoder has not just met are looked at (a stage walks every attribute of every span).
+    """
     chain = exporting
-    for name in reversed([name for name in enabled() if name in _EXPORT]):
+    names = [name for name in enabled() if name in _EXPORT]
+    if "scrub" in names and _scrubs_on_encode(exporting):
+        names.remove("scrub")
+    for name in reversed(names):
         chain = _EXPORT[name](then=chain)
     return chain
+
+
+def _scrubs_on_encode(exporting: SpanProcessor) -> bool:
+    if type(exporting) is not DeadlineBatchSpanProcessor:  # a subclass may show the spans to others
+        return False
+    hand_over = getattr(exporting.exporter, "scrub_on_encode", None)
+    if not callable(hand_over):
+        return False
+    hand_over(Scrubber.from_env().value)
+    return True

@@ -11,6 +11,10 @@ link attributes:
 * ``name=value``, ``"name": "value"`` pairs with such a name, and ``Bearer``/``Basic``
   credentials, inside any string value (URLs, JSON payloads, messages).
 
+Where our batch processor and OTLP exporter follow, the stage is not built at all:
+the exporter applies :meth:`Scrubber.value` to each value as it encodes it
+(``processors.export_chain``), with the same result.
+
 The handler wrapper scrubs captured payloads structurally with the same rules
 before they are even recorded, so they stay clean under any provider.
 """
@@ -133,19 +137,45 @@ class Scrubber:
                     continue  # text()'s own first test, inlined: most values end here
                 if value in self._clean:
                     continue
-                new = self.text(value)
-                if new is value and len(value) <= _CLEAN_MAX_CHARS and len(self._clean) < _CLEAN_MAX_VALUES:
-                    self._clean.add(value)
+                new = self._remembered_text(value)
             elif isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-                new = tuple(self.text(item) if isinstance(item, str) else item for item in value)
-                if tuple(new) == tuple(value):
-                    continue
+                new = self._sequence(value)
             else:
                 continue
             if new is not value and new != value:
                 attributes[key] = new  # replacing a value while iterating is safe: no key is added
                 changed = True
         return changed
+
+    def value(self, key: str, value: AttributeValue) -> AttributeValue:
+        """One attribute's value as :meth:`scrub_in_place` leaves it (the same object when clean).
+
+        What an exporter that scrubs as it encodes calls (see :func:`export_chain`); it
+        calls this only for values it has not met under the same key just before.
+        """
+        secret = self._verdicts.get(key)
+        if secret is None:
+            secret = self.secret_attribute(key)
+        if secret:
+            return REDACTED
+        if isinstance(value, str):
+            if ("=" not in value and ":" not in value and " " not in value) or value in self._clean:
+                return value
+            return self._remembered_text(value)
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+            return self._sequence(value)
+        return value
+
+    def _remembered_text(self, value: str) -> str:
+        new = self.text(value)
+        if new is value and len(value) <= _CLEAN_MAX_CHARS and len(self._clean) < _CLEAN_MAX_VALUES:
+            self._clean.add(value)
+        return new
+
+    def _sequence(self, value: Sequence[Any]) -> Sequence[Any]:
+        """A sequence of strings, each scrubbed (the same object when nothing changed)."""
+        new = tuple(self.text(item) if isinstance(item, str) else item for item in value)
+        return value if new == tuple(value) else new
 
 
 _CLEAN_MAX_CHARS = 512

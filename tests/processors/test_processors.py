@@ -11,6 +11,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_serverless import _guard
 from otel_serverless.aws_lambda import _state, traced
+from otel_serverless.export import _encode
+from otel_serverless.export._encode import encode_spans
 from otel_serverless.processors import (
     ColdStartProcessor,
     CostProcessor,
@@ -195,3 +197,84 @@ def test_adding_stage_transform_on_its_own() -> None:
     assert memory.attributes["serverless.memory.limit_mb"] == 2048 and memory is not original
     assert "serverless.cost.usd" in cost.attributes and "serverless.memory.limit_mb" not in cost.attributes
     assert "serverless.cost.usd" not in original.attributes  # the finished span itself is never changed
+
+
+def _secret_spans() -> list[Any]:
+    """Finished spans with secrets in attributes, events and links, twice over (the second time the same
+    values again, so an encoder that remembers fields meets them again), then with changed values."""
+    from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("someone-else")
+    linked = SpanContext(0x1F, 0x2F, is_remote=True, trace_flags=TraceFlags(1))
+    for password in ("p4ss", "p4ss", "other"):
+        with tracer.start_as_current_span(
+            "GET",
+            attributes={"url.full": f"https://x/y?api_key={password}&page=2", "plain": "a b=c"},
+            links=[Link(linked, {"token": password, "kind": "producer"})],
+        ) as span:
+            span.set_attribute("http.request.header.authorization", f"Bearer {password}.def.ghi")
+            span.set_attribute("db.statement", f"select * from t where password='{password}'")  # noqa: S608  # text, never run
+            span.set_attribute("db.password", 1234)  # not a string: redacted all the same
+            span.set_attribute("aws.s3.key", "reports/2024.csv")
+            span.set_attribute("user.tags", ("token=t0k", "plain"))
+            span.set_attribute("count", 3)
+            span.add_event("login", {"session_id": password, "ok": True})
+    return list(exporter.get_finished_spans())
+
+
+def test_the_exporter_scrubbing_as_it_encodes_sends_what_the_stage_would() -> None:
+    spans = _secret_spans()
+    scrubber = Scrubber()
+    stage = ScrubbingProcessor(scrubber=scrubber)
+    expected = [encode_spans([stage.transform(span)]) for span in spans]
+    scrub = Scrubber().value  # one function, as the exporter holds it: its remembered fields are its own
+    for _ in range(2):  # the second pass reuses remembered fields
+        assert [encode_spans([span], scrub=scrub) for span in spans] == expected
+    # What the encoder remembered for the scrubbed stream never leaks into an unscrubbed encoding.
+    raw = encode_spans(spans[:1])
+    assert b"p4ss" in raw and raw != expected[0]
+    assert all(b"p4ss" not in body and b"other" not in body for body in expected)
+    # Nor does a secret stay in memory as a remembered value once its span is sent.
+    remembered = [raw for _, fields in _encode._scrubbed_fields.values() for raw, _ in fields.values()]
+    assert remembered and not any("p4ss" in repr(raw) or "other" in repr(raw) or raw == 1234 for raw in remembered)
+
+
+def test_the_default_export_chain_hands_scrubbing_to_our_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_serverless.export import DeadlineBatchSpanProcessor
+    from otel_serverless.export._otlp_http import OTLPSpanExporter
+    from tests.otlp_receiver import otlp_receiver
+
+    with otlp_receiver() as receiver:
+        exporter = OTLPSpanExporter(f"{receiver.endpoint}/v1/traces")
+        exporting = DeadlineBatchSpanProcessor(exporter)
+        chain = export_chain(exporting)
+        kinds = []
+        while isinstance(chain, ServerlessProcessor):
+            kinds.append(type(chain))
+            assert chain.then is not None
+            chain = chain.then
+        assert kinds == [MemoryProcessor, CostProcessor] and chain is exporting  # no scrubbing stage
+        provider = TracerProvider()
+        provider.add_span_processor(export_chain(DeadlineBatchSpanProcessor(exporter)))
+        with provider.get_tracer("t").start_as_current_span("GET", attributes={"url.full": "https://x/?token=T0K&a=1"}):
+            pass
+        assert provider.force_flush(5000)
+        ((_, span),) = receiver.spans()
+        (attribute,) = [kv for kv in span.attributes if kv.key == "url.full"]
+        assert attribute.value.string_value == "https://x/?token=[REDACTED]&a=1"
+        provider.shutdown()
+
+    # Any other exporting processor (here one that shows spans to an in-memory exporter) keeps the stage.
+    leaf = SimpleSpanProcessor(OTLPSpanExporter("http://127.0.0.1:9/v1/traces"))
+    assert isinstance(export_chain(leaf), MemoryProcessor)
+    chain = export_chain(leaf)
+    while isinstance(chain, ServerlessProcessor) and not isinstance(chain, ScrubbingProcessor):
+        chain = chain.then  # type: ignore[assignment]
+    assert isinstance(chain, ScrubbingProcessor)
+    monkeypatch.setenv("OTEL_SERVERLESS_SCRUB", "false")  # scrubbing off: nothing is handed over
+    plain = OTLPSpanExporter("http://127.0.0.1:9/v1/traces")
+    export_chain(DeadlineBatchSpanProcessor(plain))
+    assert plain.encode is encode_spans
