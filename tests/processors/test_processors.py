@@ -41,6 +41,16 @@ def provider_with(*processors: Any) -> tuple[TracerProvider, InMemorySpanExporte
     return provider, exporter
 
 
+def _stages(chain: SpanProcessor) -> tuple[list[type], SpanProcessor]:
+    """The kinds of the serverless stages of *chain*, in order, and the processor they end in."""
+    kinds: list[type] = []
+    while isinstance(chain, ServerlessProcessor):
+        kinds.append(type(chain))
+        assert chain.then is not None
+        chain = chain.then
+    return kinds, chain
+
+
 def test_cold_start_alone_on_a_provider() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -95,13 +105,7 @@ def test_scrubbing_a_clean_span_passes_it_through_unchanged() -> None:
 def test_export_chain_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     leaf = SimpleSpanProcessor(InMemorySpanExporter())
     assert enabled() == ("coldstart", "retries", "memory", "cost", "scrub")
-    chain = export_chain(leaf)
-    kinds = []
-    while isinstance(chain, ServerlessProcessor):
-        kinds.append(type(chain))
-        assert chain.then is not None
-        chain = chain.then
-    assert kinds == [MemoryProcessor, CostProcessor, ScrubbingProcessor] and chain is leaf
+    assert _stages(export_chain(leaf)) == ([MemoryProcessor, CostProcessor, ScrubbingProcessor], leaf)
     monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "coldstart,cost")
     assert enabled() == ("coldstart", "cost")
     monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "none")
@@ -250,13 +254,8 @@ def test_the_default_export_chain_hands_scrubbing_to_our_exporter(monkeypatch: p
     with otlp_receiver() as receiver:
         exporter = OTLPSpanExporter(f"{receiver.endpoint}/v1/traces")
         exporting = DeadlineBatchSpanProcessor(exporter)
-        chain = export_chain(exporting)
-        kinds = []
-        while isinstance(chain, ServerlessProcessor):
-            kinds.append(type(chain))
-            assert chain.then is not None
-            chain = chain.then
-        assert kinds == [MemoryProcessor, CostProcessor] and chain is exporting  # no scrubbing stage
+        # No scrubbing stage: the exporter scrubs.
+        assert _stages(export_chain(exporting)) == ([MemoryProcessor, CostProcessor], exporting)
         provider = TracerProvider()
         provider.add_span_processor(export_chain(DeadlineBatchSpanProcessor(exporter)))
         with provider.get_tracer("t").start_as_current_span("GET", attributes={"url.full": "https://x/?token=T0K&a=1"}):
@@ -269,11 +268,7 @@ def test_the_default_export_chain_hands_scrubbing_to_our_exporter(monkeypatch: p
 
     # Any other exporting processor (here one that shows spans to an in-memory exporter) keeps the stage.
     leaf = SimpleSpanProcessor(OTLPSpanExporter("http://127.0.0.1:9/v1/traces"))
-    assert isinstance(export_chain(leaf), MemoryProcessor)
-    chain = export_chain(leaf)
-    while isinstance(chain, ServerlessProcessor) and not isinstance(chain, ScrubbingProcessor):
-        chain = chain.then  # type: ignore[assignment]
-    assert isinstance(chain, ScrubbingProcessor)
+    assert _stages(export_chain(leaf)) == ([MemoryProcessor, CostProcessor, ScrubbingProcessor], leaf)
     monkeypatch.setenv("OTEL_SERVERLESS_SCRUB", "false")  # scrubbing off: nothing is handed over
     plain = OTLPSpanExporter("http://127.0.0.1:9/v1/traces")
     export_chain(DeadlineBatchSpanProcessor(plain))
