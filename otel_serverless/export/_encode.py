@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext, Status
 
-__all__ = ["Scrub", "encode_spans"]
+__all__ = ["Scrub", "ScrubbingEncoder", "encode_spans"]
 
 #: Rewrites one attribute's value before it is encoded (key, value -> value; the same object
-#: when unchanged): how an exporter scrubs as it encodes (see ``processors.export_chain``).
+#: when unchanged): what a :class:`ScrubbingEncoder` applies.
 Scrub = Callable[[str, Any], Any]
 
 _DOUBLE = struct.Struct("<d").pack
@@ -212,21 +212,6 @@ def _int64(value: int) -> bytes:
 _REMEMBERED_MAX_CHARS = 256
 _REMEMBERED_MAX_ITEMS = 16
 _last_fields: dict[str, tuple[object, bytes]] = {}
-#: The same, for each scrub function: a field remembered for a value is the field of its scrubbed
-#: form, which only that scrub function gives. Keyed by identity, the function kept (as _once).
-_scrubbed_fields: dict[int, tuple[Scrub, dict[str, tuple[object, bytes]]]] = {}
-_SCRUBS_LIMIT = 16
-
-
-def _fields_for(scrub: Scrub) -> dict[str, tuple[object, bytes]]:
-    known = _scrubbed_fields.get(id(scrub))
-    if known is not None and known[0] is scrub:
-        return known[1]
-    if len(_scrubbed_fields) >= _SCRUBS_LIMIT:
-        _scrubbed_fields.clear()
-    fields: dict[str, tuple[object, bytes]] = {}
-    _scrubbed_fields[id(scrub)] = (scrub, fields)
-    return fields
 
 
 def _remembered(value: object) -> bool:
@@ -406,21 +391,39 @@ def _encode_resource(resource: Resource) -> bytes:
     return b"".join(_attributes(_RESOURCE_ATTRIBUTE, resource.attributes))
 
 
-def encode_spans(spans: Sequence[ReadableSpan], scrub: Scrub | None = None) -> bytes:
+def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """An ``ExportTraceServiceRequest`` for *spans*, serialized.
-
-    *scrub*, if given, rewrites every span, event and link attribute value before it
-    is encoded (resource and scope attributes are the process's own, never scrubbed).
 
     Spans are grouped by resource, then by instrumentation scope, in order of
     first appearance, as the SDK encoder does. An attribute value that OTLP
     cannot carry (an integer beyond int64, an unknown type) is left out with a
     warning; the rest of the span is sent.
     """
+    return _request(spans, None, _last_fields)
+
+
+class ScrubbingEncoder:
+    """:func:`encode_spans` with every span, event and link attribute value through *scrub* first.
+
+    How an exporter scrubs as it encodes (see ``processors.export_chain``). Resource and
+    scope attributes are the process's own and are not scrubbed. The fields it remembers
+    are its own: a remembered field is that of a value's scrubbed form, which only its
+    scrub gives.
+    """
+
+    def __init__(self, scrub: Scrub) -> None:
+        self.scrub = scrub
+        self._last_fields: dict[str, tuple[object, bytes]] = {}
+
+    def __call__(self, spans: Sequence[ReadableSpan]) -> bytes:
+        return _request(spans, self.scrub, self._last_fields)
+
+
+def _request(spans: Sequence[ReadableSpan], scrub: Scrub | None, last_fields: dict[str, tuple[object, bytes]]) -> bytes:
+    """:func:`encode_spans`' request, each value through *scrub* if given, remembering in *last_fields*."""
     # Grouped by identity first: Resource.__hash__ serializes all its attributes to
     # JSON, too slow to pay per span. Equal resources are merged afterwards.
     by_identity: dict[int, tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = {}
-    last_fields = _last_fields if scrub is None else _fields_for(scrub)
     for span in spans:
         resource = span.resource
         group = by_identity.get(id(resource))

@@ -29,7 +29,6 @@ says milliseconds): switching between this exporter and the SDK's with
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import socket
@@ -45,7 +44,7 @@ from opentelemetry.util.re import parse_env_headers
 
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
-from otel_serverless.export._encode import Scrub, encode_spans
+from otel_serverless.export._encode import Scrub, ScrubbingEncoder, encode_spans
 from otel_serverless.export._http1 import Exchange, Response, arm, authority, request_head
 
 if TYPE_CHECKING:
@@ -254,7 +253,7 @@ class OTLPSpanExporter(SpanExporter):
         without a pass over every span's attributes at its end, and a value the encoder
         met just before is neither scrubbed nor encoded again.
         """
-        self.encode = functools.partial(encode_spans, scrub=scrub)
+        self.encode = ScrubbingEncoder(scrub)
 
     # -- SpanExporter ----------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:

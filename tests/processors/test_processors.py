@@ -11,8 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_serverless import _guard
 from otel_serverless.aws_lambda import _state, traced
-from otel_serverless.export import _encode
-from otel_serverless.export._encode import encode_spans
+from otel_serverless.export._encode import ScrubbingEncoder, encode_spans
 from otel_serverless.processors import (
     ColdStartProcessor,
     CostProcessor,
@@ -234,15 +233,15 @@ def test_the_exporter_scrubbing_as_it_encodes_sends_what_the_stage_would() -> No
     scrubber = Scrubber()
     stage = ScrubbingProcessor(scrubber=scrubber)
     expected = [encode_spans([stage.transform(span)]) for span in spans]
-    scrub = Scrubber().value  # one function, as the exporter holds it: its remembered fields are its own
+    encoder = ScrubbingEncoder(Scrubber().value)  # as the exporter holds it: its remembered fields are its own
     for _ in range(2):  # the second pass reuses remembered fields
-        assert [encode_spans([span], scrub=scrub) for span in spans] == expected
+        assert [encoder([span]) for span in spans] == expected
     # What the encoder remembered for the scrubbed stream never leaks into an unscrubbed encoding.
     raw = encode_spans(spans[:1])
     assert b"p4ss" in raw and raw != expected[0]
     assert all(b"p4ss" not in body and b"other" not in body for body in expected)
     # Nor does a secret stay in memory as a remembered value once its span is sent.
-    remembered = [raw for _, fields in _encode._scrubbed_fields.values() for raw, _ in fields.values()]
+    remembered = [raw for raw, _ in encoder._last_fields.values()]
     assert remembered and not any("p4ss" in repr(raw) or "other" in repr(raw) or raw == 1234 for raw in remembered)
 
 
