@@ -2,11 +2,11 @@
 
 The handler sends one SQS message (to ``moto_server`` on 127.0.0.1) and, traced,
 flushes its spans to a loopback OTLP receiver before returning, as a Lambda
-handler must before the freeze. Three long-lived processes invoke it warm:
+handler must before the freeze. Long-lived processes invoke it warm:
 untraced (the baseline), traced by us (``otel_serverless.configure()`` +
 ``@traced``), traced by the upstream stack (SDK + botocore instrumentation +
 ``AwsLambdaInstrumentor``, which force-flushes after each invocation). Each
-round invokes all three once, back to back, in a rotating order; each side's
+round invokes every variant once, back to back, in a rotating order; each side's
 added time is the median over rounds of its invocation minus the baseline's in
 the same round. The process CPU time added is reported beside it (moto's and
 the receiver's own work is in their processes, so it is the tracer's alone).
@@ -197,12 +197,14 @@ def _paired_rounds(workers: dict[str, list[_Worker]], warmup: int, rounds: int) 
     millisecond in 12-15 ms calls when whole blocks were compared. The processes
     of each variant take turns, so every one of them serves the same number of
     rounds and meets every order; the first *warmup* invocations of each are not
-    kept.
+    kept. The order moves on once every process has had its turn: were both
+    counters the round number, as many processes as variants would each keep
+    one order for good.
     """
     team_size = len(workers[VARIANTS[0]])
     rows: list[Row] = []
     for index in range(warmup * team_size + rounds):
-        turn = index % len(VARIANTS)
+        turn = (index // team_size) % len(VARIANTS)
         order = VARIANTS[turn:] + VARIANTS[:turn]
         member = index % team_size
         row = {variant: workers[variant][member].invoke(1)[0] for variant in order}
