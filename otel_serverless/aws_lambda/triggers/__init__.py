@@ -2,9 +2,12 @@
 
 ``detect(event)`` asks each detector in turn and returns the first answer;
 :mod:`.fallback` answers for anything else. Order matters only where shapes
-overlap: ALB before the REST API (both have ``httpMethod``), Function URL before
-the HTTP API (both are payload format 2.0), scheduled events before EventBridge,
-and the direct invoke (which reads the Lambda context, not the event) last.
+overlap: WebSocket events first (their ``requestContext`` looks like a REST API's),
+ALB before the REST API (both have ``httpMethod``), Function URL before the HTTP API
+(both are payload format 2.0), EventBridge Pipes after the record sources whose bare
+records it delivers, scheduled events before EventBridge, and the direct invoke (which
+reads the Lambda context, not the event) last. Each detector that needs a top-level key
+says so in ``_NEEDS_KEY``, so an event is shown only to the detectors that may answer.
 A detector that raises is reported once and skipped: a malformed event can
 only ever produce a less specific trigger, never an exception.
 """
@@ -21,18 +24,37 @@ __all__ = ["ORDER", "REGISTRY", "Detector", "Record", "Trigger", "detect"]
 
 #: The detectors' modules, asked in this order.
 ORDER: Final[tuple[str, ...]] = (
+    "api_gateway_websocket",
     "alb",
     "api_gateway_rest",
     "function_url",
     "api_gateway_http",
+    "vpc_lattice",
     "sqs",
     "sns",
     "kinesis",
     "dynamodb",
     "s3",
+    "ses",
+    "cloudfront",
+    "kafka",
+    "amazon_mq",
+    "firehose",
+    "pipes",
+    "appsync",
+    "appsync_authorizer",
     "scheduled",
     "eventbridge",
     "stepfunctions",
+    "destinations",
+    "cognito",
+    "cloudwatch_logs",
+    "iot",
+    "config_rule",
+    "deployment",
+    "cloudformation",
+    "s3_object_lambda",
+    "service_hooks",
     "lambda_invoke",
 )
 # Loaded on first use, in order, and only as far as an event needed: a function that
@@ -52,6 +74,20 @@ def _detector(name: str) -> Detector:
 # whose key is missing (or whose first record names another source) would return None,
 # so it is not asked. Saves running every detector ahead of the one that answers.
 _NEEDS_KEY: Final[dict[str, str]] = {
+    "api_gateway_websocket": "requestContext",
+    "vpc_lattice": "method",
+    "ses": "Records",
+    "cloudfront": "Records",
+    "kafka": "eventSource",
+    "amazon_mq": "eventSource",
+    "firehose": "deliveryStreamArn",
+    "appsync_authorizer": "authorizationToken",
+    "destinations": "requestPayload",
+    "cognito": "triggerSource",
+    "cloudwatch_logs": "awslogs",
+    "config_rule": "configRuleName",
+    "cloudformation": "RequestType",
+    "s3_object_lambda": "getObjectContext",
     "alb": "requestContext",
     "api_gateway_rest": "requestContext",
     "function_url": "requestContext",
@@ -71,6 +107,7 @@ _RECORD_SOURCE: Final[dict[str, tuple[str, str]]] = {
     "kinesis": ("eventSource", "aws:kinesis"),
     "dynamodb": ("eventSource", "aws:dynamodb"),
     "s3": ("eventSource", "aws:s3"),
+    "ses": ("eventSource", "aws:ses"),
 }
 
 
@@ -102,10 +139,7 @@ def _candidates(event: Any) -> tuple[str, ...]:
             upper if type(upper) is str and upper in _SOURCES else None,
         )
     shape = (
-        "requestContext" in event,
-        "Records" in event,
-        "source" in event,
-        "detail" in event,
+        *(key in event for key in _SHAPE_KEY_ORDER),
         sources,
         None if request is None else ("elb" in request, "http" in request, type(request.get("http")) is dict),
     )
@@ -118,7 +152,8 @@ def _candidates(event: Any) -> tuple[str, ...]:
 
 
 #: What the shape in _candidates() covers (a test keeps them in step with the tables above).
-SHAPE_KEYS: Final = frozenset({"requestContext", "Records", "source", "detail"})
+SHAPE_KEYS: Final = frozenset(_NEEDS_KEY.values())
+_SHAPE_KEY_ORDER: Final = tuple(sorted(SHAPE_KEYS))
 SHAPE_SOURCE_FIELDS: Final = frozenset({"eventSource", "EventSource"})
 
 

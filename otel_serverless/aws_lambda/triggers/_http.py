@@ -168,3 +168,10 @@ def trigger(
         parent=_extract(_chosen(collected)),
         http=True,
     )
+
+
+def parent_from(headers_event: Mapping[str, Any]) -> Context | None:
+    """The caller's context from the ``headers`` / ``multiValueHeaders`` of *headers_event*
+    (any shape that carries request headers that way: AppSync, VPC Lattice, CloudFront …)."""
+    collected, _ = _collect(headers_event, _wanted())
+    return _extract(_chosen(collected))

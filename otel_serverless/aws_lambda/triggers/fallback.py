@@ -1,4 +1,4 @@
-"""Anything else (Cognito, CloudFormation, AppSync, a test payload, None …): no parent, no records."""
+"""Anything else (an IoT rule's device message, a test payload, None …): no parent, no records."""
 
 from __future__ import annotations
 
