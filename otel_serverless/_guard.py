@@ -119,4 +119,44 @@ def reset_for_tests() -> None:
     """Forget what was reported, so each test sees its own first warning."""
     with _lock:
         _reported.clear()
+        _sdk_seen.clear()
     swallowed.clear()
+
+
+# -- the SDK's log lines about inbound data -------------------------------------------
+
+#: SDK loggers that write inbound header values into their messages (the W3C baggage
+#: propagator logs every malformed list member of a request's ``baggage`` header in full).
+SDK_INBOUND_LOGGERS: Final = (
+    "opentelemetry.baggage.propagation",
+    "opentelemetry.trace.propagation.tracecontext",
+    "opentelemetry.propagators.aws.aws_xray_propagator",
+)
+#: Distinct SDK messages let through per process (each once).
+_SDK_MESSAGES_MAX: Final = 64
+_sdk_seen: set[tuple[str, str]] = set()
+
+
+class _BoundedSdkLines(logging.Filter):
+    """Hostile input must not choose what a function logs: each SDK message about inbound
+    data is logged once per template (not once per request), with the value cut to a preview."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        with _lock:
+            if key in _sdk_seen or len(_sdk_seen) >= _SDK_MESSAGES_MAX:
+                return False
+            _sdk_seen.add(key)
+        # Each argument (the inbound value) cut to a preview, the template kept whole.
+        args = record.args if isinstance(record.args, tuple) else ()
+        try:
+            message = str(record.msg) % tuple(preview(arg) for arg in args) if args else str(record.msg)
+        except (TypeError, ValueError):  # a template that does not take them: the template alone
+            message = str(record.msg)
+        record.msg, record.args = _bounded(message) + " (further lines like it are not logged)", None
+        return True
+
+
+_sdk_filter: Final = _BoundedSdkLines()
+for _name in SDK_INBOUND_LOGGERS:
+    logging.getLogger(_name).addFilter(_sdk_filter)
