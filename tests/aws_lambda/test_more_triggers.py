@@ -13,9 +13,9 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from otel_serverless.aws_lambda import traced, traced_records
 from otel_serverless.aws_lambda.triggers import detect
 from tests.aws_lambda.conftest import LambdaContext, Pipeline, event, producer, traceparent
+from tests.aws_lambda.test_parent_and_links import run
 
 PRODUCER = producer()
 OTHER = producer(0x11111111111111111111111111111111, 0x2222222222222222)
@@ -28,18 +28,6 @@ def parent_of(found: Any) -> Any:
 
 def as_bytes(text: str) -> list[int]:
     return list(text.encode())
-
-
-def run(pipeline: Pipeline, payload: Any, *, records: bool = False) -> Any:
-    @traced(tracer_provider=pipeline.provider)
-    def handler(incoming: Any, context: Any) -> str:
-        if records:
-            for _ in traced_records(incoming):
-                pass
-        return "done"
-
-    assert handler(payload, LambdaContext()) == "done"
-    return pipeline.invocation()
 
 
 # -- messaging sources with headers --------------------------------------------------

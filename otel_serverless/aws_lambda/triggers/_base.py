@@ -161,3 +161,23 @@ def records(event: object, source_key: str, source: str) -> list[Mapping[str, An
 def put(attributes: Attributes, key: str, value: AttributeValue | None) -> None:
     if value is not None:
         attributes[key] = value
+
+
+def batch_attributes(system: str, count: int, destination: str | None) -> Attributes:
+    """A batch invocation's messaging attributes (``process`` of *count* messages from *destination*)."""
+    attributes: Attributes = {
+        attr.MESSAGING_SYSTEM: system,
+        attr.MESSAGING_OPERATION_TYPE: "process",
+        attr.MESSAGING_OPERATION_NAME: "process",
+        attr.MESSAGING_BATCH_MESSAGE_COUNT: count,
+    }
+    put(attributes, attr.MESSAGING_DESTINATION_NAME, destination)
+    return attributes
+
+
+def message_attributes(system: str, message_id: str | None, destination: str | None) -> Attributes:
+    """One message's attributes, on its processing span and its link."""
+    attributes: Attributes = {attr.MESSAGING_SYSTEM: system}
+    put(attributes, attr.MESSAGING_MESSAGE_ID, message_id)
+    put(attributes, attr.MESSAGING_DESTINATION_NAME, destination)
+    return attributes

@@ -11,7 +11,6 @@ from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
 
-from otel_serverless import attributes as attr
 from otel_serverless.aws_lambda.triggers import _base as base
 from otel_serverless.aws_lambda.triggers import _extract
 
@@ -53,9 +52,6 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
             break
         if destination and destination not in destinations:
             destinations.append(destination)
-        attributes: base.Attributes = {attr.MESSAGING_SYSTEM: system}
-        base.put(attributes, attr.MESSAGING_MESSAGE_ID, message_id)
-        base.put(attributes, attr.MESSAGING_DESTINATION_NAME, destination)
         records.append(
             base.Record(
                 index=len(records),
@@ -63,23 +59,16 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
                 message_id=message_id,
                 parent=_extract.call("mq", getter, raw),
                 attempt=2 if raw.get("redelivered") is True else None,
-                attributes=attributes,
+                attributes=base.message_attributes(system, message_id, destination),
             )
         )
     attempts = [record.attempt for record in records if record.attempt]
     destination = destinations[0] if len(destinations) == 1 else None
-    attributes = {
-        attr.MESSAGING_SYSTEM: system,
-        attr.MESSAGING_OPERATION_TYPE: "process",
-        attr.MESSAGING_OPERATION_NAME: "process",
-        attr.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
-    }
-    base.put(attributes, attr.MESSAGING_DESTINATION_NAME, destination)
     return base.Trigger(
         name=name,
         faas_trigger=base.PUBSUB,
         kind=SpanKind.CONSUMER,
-        attributes=attributes,
+        attributes=base.batch_attributes(system, len(records), destination),
         records=records,
         batch=True,
         attempt=max(attempts) if attempts else None,

@@ -29,8 +29,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
         if not isinstance(raw, dict):
             continue
         record_id = base.text(raw, "recordId", 256)
-        attributes: base.Attributes = {attr.MESSAGING_SYSTEM: SYSTEM, attr.MESSAGING_DESTINATION_NAME: stream}
-        base.put(attributes, attr.MESSAGING_MESSAGE_ID, record_id)
+        attributes = base.message_attributes(SYSTEM, record_id, stream)
         records.append(
             base.Record(
                 index=len(records),
@@ -41,13 +40,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
                 attributes=attributes,
             )
         )
-    attributes = {
-        attr.MESSAGING_SYSTEM: SYSTEM,
-        attr.MESSAGING_OPERATION_TYPE: "process",
-        attr.MESSAGING_OPERATION_NAME: "process",
-        attr.MESSAGING_DESTINATION_NAME: stream,
-        attr.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
-    }
+    attributes = base.batch_attributes(SYSTEM, len(records), stream)
     base.put(attributes, attr.FIREHOSE_SOURCE_STREAM, base.arn_resource(base.text(event, "sourceKinesisStreamArn")))
     return base.Trigger(
         name="firehose",

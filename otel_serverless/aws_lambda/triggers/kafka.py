@@ -41,8 +41,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
             if topic and topic not in topics:
                 topics.append(topic)
             where = f"{topic}-{partition}"
-            attributes: base.Attributes = {attr.MESSAGING_SYSTEM: "kafka"}
-            base.put(attributes, attr.MESSAGING_DESTINATION_NAME, topic)
+            attributes = base.message_attributes("kafka", None, topic)
             base.put(attributes, attr.MESSAGING_DESTINATION_PARTITION_ID, None if partition is None else str(partition))
             base.put(attributes, attr.MESSAGING_KAFKA_OFFSET, offset)
             records.append(
@@ -55,15 +54,9 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
                     attributes=attributes,
                 )
             )
-    attributes = {
-        attr.MESSAGING_SYSTEM: "kafka",
-        attr.MESSAGING_OPERATION_TYPE: "process",
-        attr.MESSAGING_OPERATION_NAME: "process",
-        attr.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
-        attr.KAFKA_CLUSTER_KIND: SOURCES[source],
-    }
     destination = topics[0] if len(topics) == 1 else None
-    base.put(attributes, attr.MESSAGING_DESTINATION_NAME, destination)
+    attributes = base.batch_attributes("kafka", len(records), destination)
+    attributes[attr.KAFKA_CLUSTER_KIND] = SOURCES[source]
     return base.Trigger(
         name="kafka",
         faas_trigger=base.PUBSUB,

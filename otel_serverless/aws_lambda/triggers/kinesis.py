@@ -24,9 +24,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
         kinesis = base.mapping(raw, "kinesis")
         sequence = base.text(kinesis, "sequenceNumber", 128)
         shard = (base.text(raw, "eventID", 256) or "").split(":", 1)[0] or None
-        attributes: base.Attributes = {attr.MESSAGING_SYSTEM: SYSTEM}
-        base.put(attributes, attr.MESSAGING_MESSAGE_ID, sequence)
-        base.put(attributes, attr.MESSAGING_DESTINATION_NAME, stream)
+        attributes = base.message_attributes(SYSTEM, sequence, stream)
         base.put(attributes, attr.MESSAGING_DESTINATION_PARTITION_ID, shard)
         records.append(
             base.Record(
@@ -39,13 +37,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
                 attributes=attributes,
             )
         )
-    attributes = {
-        attr.MESSAGING_SYSTEM: SYSTEM,
-        attr.MESSAGING_OPERATION_TYPE: "process",
-        attr.MESSAGING_OPERATION_NAME: "process",
-        attr.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
-    }
-    base.put(attributes, attr.MESSAGING_DESTINATION_NAME, stream)
+    attributes = base.batch_attributes(SYSTEM, len(records), stream)
     return base.Trigger(
         name="kinesis",
         faas_trigger=base.PUBSUB,

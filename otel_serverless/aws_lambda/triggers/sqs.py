@@ -32,9 +32,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
         attempt = base.number(system, "ApproximateReceiveCount")
         if attempt is not None:
             attempts.append(attempt)
-        attributes: base.Attributes = {attr.MESSAGING_SYSTEM: "aws_sqs"}
-        base.put(attributes, attr.MESSAGING_MESSAGE_ID, message_id)
-        base.put(attributes, attr.MESSAGING_DESTINATION_NAME, queue)
+        attributes = base.message_attributes("aws_sqs", message_id, queue)
         base.put(attributes, attr.SQS_MESSAGE_GROUP_ID, base.text(system, "MessageGroupId", 128))
         record = base.Record(
             index=index,
@@ -48,13 +46,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
         if origin == "s3":
             record.links = _bodies.s3_links(first if index == 0 else _bodies.parse(raw.get("body")))
         records.append(record)
-    attributes = {
-        attr.MESSAGING_SYSTEM: "aws_sqs",
-        attr.MESSAGING_OPERATION_TYPE: "process",
-        attr.MESSAGING_OPERATION_NAME: "process",
-        attr.MESSAGING_BATCH_MESSAGE_COUNT: len(records),
-    }
-    base.put(attributes, attr.MESSAGING_DESTINATION_NAME, queue)
+    attributes = base.batch_attributes("aws_sqs", len(records), queue)
     if len(records) == 1:
         base.put(attributes, attr.MESSAGING_MESSAGE_ID, records[0].message_id)
     return base.Trigger(
