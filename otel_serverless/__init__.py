@@ -22,10 +22,13 @@ __all__ = ["Telemetry", "__version__", "configure", "flush", "instrument"]
 
 
 def instrument() -> None:
-    """Carry trace context across every AWS call made with boto3/botocore (idempotent)."""
+    """Carry trace context across every AWS call made with boto3/botocore, and put log
+    records on the active span (idempotent)."""
     from otel_serverless.botocore import instrument as _instrument
+    from otel_serverless.logs import span_events
 
     _instrument()
+    span_events.install()
 
 
 def flush(timeout_millis: float | None = None) -> bool:

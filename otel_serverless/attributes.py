@@ -162,6 +162,16 @@ ALARM_STATE: Final = PREFIX + "cloudwatch.alarm_state"
 DASHBOARD_NAME: Final = PREFIX + "cloudwatch.dashboard_name"
 S3_OBJECT_LAMBDA_ACCESS_POINT: Final = PREFIX + "s3_object_lambda.access_point"
 API_GATEWAY_AUTHORIZER_TYPE: Final = PREFIX + "api_gateway.authorizer_type"
+
+# -- log records as span events -------------------------------------------------------
+LOG_LEVEL: Final = "log.level"
+LOG_LOGGER: Final = "log.logger"
+LOG_MESSAGE: Final = "log.message"
+EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+#: Log records of this span past ``OTEL_SERVERLESS_LOG_EVENTS_MAX_PER_SPAN``, not added as events.
+LOG_EVENTS_DROPPED: Final = PREFIX + "log_events.dropped"
 MESSAGING_DESTINATION_PARTITION_ID: Final = "messaging.destination.partition.id"
 
 # -- Propagation (producer side): standard keys ------------------------------------

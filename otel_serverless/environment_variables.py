@@ -278,6 +278,32 @@ prints them) and, with Lambda's text format, appends them to each line; ``text``
 alone. Default: ``auto``.
 """
 
+OTEL_SERVERLESS_LOG_EVENTS_LEVEL = "OTEL_SERVERLESS_LOG_EVENTS_LEVEL"
+"""
+.. envvar:: OTEL_SERVERLESS_LOG_EVENTS_LEVEL
+
+Log records written while a span is active, at this level or above, become events of
+that span (``log`` with ``log.level``, ``log.logger``, ``log.message`` and the
+exception, scrubbed like every attribute): ``debug``, ``info``, ``warning``, ``error``,
+``critical``, or ``off``. Default: ``info``.
+"""
+
+OTEL_SERVERLESS_LOG_EVENTS_MAX_PER_SPAN = "OTEL_SERVERLESS_LOG_EVENTS_MAX_PER_SPAN"
+"""
+.. envvar:: OTEL_SERVERLESS_LOG_EVENTS_MAX_PER_SPAN
+
+Most log records one span gets as events (0 to 10000); the rest are counted on the span
+as ``serverless.log_events.dropped``. Default: 100.
+"""
+
+OTEL_SERVERLESS_LOG_EVENTS_MAX_CHARS = "OTEL_SERVERLESS_LOG_EVENTS_MAX_CHARS"
+"""
+.. envvar:: OTEL_SERVERLESS_LOG_EVENTS_MAX_CHARS
+
+Longest log message, exception message or stack text put on a span event (64 to 65536
+characters; longer ones are cut and say by how much). Default: 2048.
+"""
+
 # --- Local runtime and demo ----------------------------------------------------------
 
 

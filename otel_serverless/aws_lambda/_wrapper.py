@@ -288,8 +288,10 @@ def _correlate_logs() -> None:
         return
     _logging_done = True
     from otel_serverless.aws_lambda import log_correlation
+    from otel_serverless.logs import span_events
 
     log_correlation.install()
+    span_events.install()
 
 
 # -- finish -----------------------------------------------------------------------------
