@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# Before anything imports opentelemetry.propagate: an OTEL_PROPAGATORS name that is not
+# installed must not make that import fail (see _propagators).
+from otel_serverless import _propagators
+
+_propagators.load_global()
+
 if TYPE_CHECKING:
     from otel_serverless.export._pipeline import Telemetry, configure
 

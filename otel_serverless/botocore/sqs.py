@@ -20,6 +20,10 @@ def queue_name(url: object) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) and url else "unknown"
 
 
+def _no_header() -> None:
+    return None
+
+
 class SqsExtension(Extension):
     service = "sqs"
     operations = frozenset({"SendMessage", "SendMessageBatch"})
@@ -41,16 +45,18 @@ class SqsExtension(Extension):
         # The X-Ray header is only the fallback for a message whose attribute slot could not
         # be used: built, and the message tried again with it, only when one was skipped.
         # A message that takes the slot never looks at the header, so the outcome is the same.
+        # No fields at all (OTEL_PROPAGATORS=none): nothing is carried, X-Ray included.
+        header = xray.header if fields else _no_header
         if self.call.operation == "SendMessage":
             new, outcome = sqs.inject_entry(params, fields, None, max_bytes=max_bytes)
             if not outcome.injected:
-                new, outcome = sqs.inject_entry(params, fields, xray.header(), max_bytes=max_bytes)
+                new, outcome = sqs.inject_entry(params, fields, header(), max_bytes=max_bytes)
             self.call.outcomes.append(outcome)
             return new
         listed = entries(params, "Entries")
         new_entries, outcomes = sqs.inject_entries(listed, fields, None, max_bytes=max_bytes)
         if not all(outcome.injected for outcome in outcomes):
-            new_entries, outcomes = sqs.inject_entries(listed, fields, xray.header(), max_bytes=max_bytes)
+            new_entries, outcomes = sqs.inject_entries(listed, fields, header(), max_bytes=max_bytes)
         self.call.outcomes.extend(outcomes)
         return {**params, "Entries": new_entries}
 

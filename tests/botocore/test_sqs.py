@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -240,3 +241,28 @@ def test_invalid_params_raise_botocore_error_as_without_us(instrumented: None, s
         client.send_message(QueueUrl=url, MessageBody="x", MessageAttributes="not a dict")  # type: ignore[arg-type]
     with pytest.raises(ParamValidationError):
         client.send_message_batch(QueueUrl=url, Entries=["nonsense"])  # type: ignore[list-item]
+
+
+@pytest.fixture
+def no_propagators() -> Iterator[None]:
+    from opentelemetry import propagate
+    from opentelemetry.propagators.composite import CompositePropagator
+
+    previous = propagate.get_global_textmap()
+    propagate.set_global_textmap(CompositePropagator([]))  # what OTEL_PROPAGATORS=none builds
+    yield
+    propagate.set_global_textmap(previous)
+
+
+def test_propagators_none_carries_nothing_not_even_aws_trace_header(
+    instrumented: None, spans: object, parent: Span, no_propagators: None
+) -> None:
+    client, url, _ = queue()
+    client.send_message(QueueUrl=url, MessageBody="free slots")
+    client.send_message(QueueUrl=url, MessageBody="full", MessageAttributes=user_attributes(10))
+    client.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "batch"}])
+    messages = receive_all(client, url)
+    assert len(messages) == 3
+    for message in messages:
+        assert RESERVED_KEY not in message.get("MessageAttributes", {})
+        assert "AWSTraceHeader" not in message.get("Attributes", {})
