@@ -304,6 +304,16 @@ Longest log message, exception message or stack text put on a span event (64 to 
 characters; longer ones are cut and say by how much). Default: 2048.
 """
 
+OTEL_SERVERLESS_SHUTDOWN_FLUSH_MS = "OTEL_SERVERLESS_SHUTDOWN_FLUSH_MS"
+"""
+.. envvar:: OTEL_SERVERLESS_SHUTDOWN_FLUSH_MS
+
+On ``SIGTERM`` (the runtime's shutdown), the deadline for flushing the spans still queued,
+in milliseconds (0 to 10000), before the signal goes on to the handler installed before
+(or ends the process). Lambda's shutdown budget is 500 ms with internal extensions and
+2,000 ms with external ones. Default: 400.
+"""
+
 # --- Local runtime and demo ----------------------------------------------------------
 
 

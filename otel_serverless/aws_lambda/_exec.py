@@ -54,6 +54,11 @@ def preload() -> None:
 
         otel_serverless.configure()
     load()
+    # After the user's module is imported: a SIGTERM handler it installed is chained, not replaced.
+    with guard("exec.shutdown"):
+        from otel_serverless.aws_lambda import _shutdown
+
+        _shutdown.install()
 
 
 def handler(event: Any, context: Any) -> Any:
