@@ -105,6 +105,8 @@ STEPFUNCTIONS_STATE_NAME: Final = PREFIX + "stepfunctions.state_name"
 RECORD_INDEX: Final = PREFIX + "record.index"
 #: The handler reported this record in ``batchItemFailures``.
 RECORD_FAILED: Final = PREFIX + "record.failed"
+#: On a batch invocation: how many of its records the handler reported in ``batchItemFailures``.
+BATCH_FAILED_RECORDS: Final = PREFIX + "batch.failed_records"
 EVENTBRIDGE_SOURCE: Final = PREFIX + "eventbridge.source"
 EVENTBRIDGE_DETAIL_TYPE: Final = PREFIX + "eventbridge.detail_type"
 #: ARN of the EventBridge rule of a scheduled event.

@@ -64,10 +64,8 @@ def _raw_records(event: Any) -> Iterator[Any]:
         yield from found
 
 
-def _start(
-    tracer: trace.Tracer, trigger: Trigger, record: Record, invocation: Invocation | None
-) -> tuple[Span, object]:
-    here = context_api.get_current()
+def _open(tracer: trace.Tracer, trigger: Trigger, record: Record, invocation: Invocation | None) -> Span:
+    """A record's processing span: the child of its producer (else of the current span), linked to the invocation."""
     invocation_span = invocation.span if invocation is not None else None
     links = list(record.links)
     if record.parent is not None:
@@ -75,20 +73,27 @@ def _start(
         if invocation_span is not None:
             links.insert(0, Link(invocation_span.get_span_context()))
     else:
-        parent = here
+        parent = context_api.get_current()
     attributes = dict(record.attributes)
     attributes[attr.RECORD_INDEX] = record.index
     attributes.setdefault(attr.MESSAGING_OPERATION_TYPE, "process")
     attempt = max(1, record.attempt or 1, record.redelivered + 1)
     attributes[attr.RETRY_ATTEMPT] = attempt
     attributes[attr.RETRY] = attempt > 1
-    span = tracer.start_span(
+    return tracer.start_span(
         f"process {trigger.destination or trigger.name}",
         context=parent,
         kind=SpanKind.CONSUMER,
         attributes=attributes,
         links=links,
     )
+
+
+def _start(
+    tracer: trace.Tracer, trigger: Trigger, record: Record, invocation: Invocation | None
+) -> tuple[Span, object]:
+    span = _open(tracer, trigger, record, invocation)
+    parent = record.parent if record.parent is not None else context_api.get_current()
     token = context_api.attach(trace.set_span_in_context(span, parent))
     if invocation is not None:
         invocation.active_record = (span, record)
@@ -111,15 +116,44 @@ def _stop(started: tuple[Span, object], record: Record, invocation: Invocation |
         span.end()
 
 
-def end_pending(invocation: Invocation, failed_items: set[str]) -> None:
-    """End the record spans held for ``batchItemFailures``; mark those it names."""
+def end_pending(invocation: Invocation, failed_items: set[str]) -> set[str]:
+    """End the record spans held for ``batchItemFailures``; mark those it names (their ids returned)."""
     pending, invocation.pending = invocation.pending, []
+    marked: set[str] = set()
     for span, ended, record in pending:
         with guard("records.pending"):
             if record.item_id is not None and record.item_id in failed_items:
-                span.set_attribute(attr.RECORD_FAILED, True)
-                span.set_status(Status(StatusCode.ERROR, "reported in batchItemFailures"))
+                _mark_failed(span)
+                marked.add(record.item_id)
             span.end(end_time=ended)
+    return marked
+
+
+def _mark_failed(span: Span) -> None:
+    span.set_attribute(attr.RECORD_FAILED, True)
+    span.set_status(Status(StatusCode.ERROR, "reported in batchItemFailures"))
+
+
+def report_failures(invocation: Invocation, failed_items: set[str], spanned: set[str]) -> None:
+    """A ``batchItemFailures`` answer: the count on the invocation, and an error span for
+    each failed record that had none (no ``traced_records``), in its producer's trace."""
+    trigger, span = invocation.trigger, invocation.span
+    failed = [record for record in trigger.records if record.item_id is not None and record.item_id in failed_items]
+    if span is not None:
+        span.set_attribute(attr.BATCH_FAILED_RECORDS, len(failed))
+    tracer = invocation.tracer
+    if tracer is None or span is None:
+        return
+    here = context_api.attach(trace.set_span_in_context(span))
+    try:
+        for record in failed:
+            if record.item_id not in spanned:
+                with guard("records.failed"):
+                    failed_span = _open(tracer, trigger, record, invocation)
+                    _mark_failed(failed_span)
+                    failed_span.end()
+    finally:
+        context_api.detach(here)
 
 
 def fail_active(invocation: Invocation, error: BaseException) -> None:

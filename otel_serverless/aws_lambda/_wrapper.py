@@ -339,9 +339,10 @@ def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseE
             _fail_active_record(invocation, error)
     elif result is not _NO_RESULT:
         _record_result(invocation, span, result, config.payload)
-    if invocation.pending:  # record spans held for batchItemFailures (traced_records)
-        failed_items = _batch_item_failures(result) if error is None and result is not _NO_RESULT else set()
-        _end_pending(invocation, failed_items)
+    failed_items = _batch_item_failures(result) if error is None and result is not _NO_RESULT else set()
+    spanned = _end_pending(invocation, failed_items) if invocation.pending else set()  # traced_records' spans
+    if failed_items and invocation.trigger.batch:
+        _report_failures(invocation, failed_items, spanned)
     span.end()
     _state.end(invocation.request_id)
 
@@ -386,10 +387,17 @@ def _fail_active_record(invocation: Invocation, error: BaseException) -> None:
     _records.fail_active(invocation, error)
 
 
-def _end_pending(invocation: Invocation, failed_items: set[str]) -> None:
+def _end_pending(invocation: Invocation, failed_items: set[str]) -> set[str]:
     from otel_serverless.aws_lambda import _records
 
-    _records.end_pending(invocation, failed_items)
+    return _records.end_pending(invocation, failed_items)
+
+
+def _report_failures(invocation: Invocation, failed_items: set[str], spanned: set[str]) -> None:
+    from otel_serverless.aws_lambda import _records
+
+    with guard("records.failures"):
+        _records.report_failures(invocation, failed_items, spanned)
 
 
 # -- timeout ----------------------------------------------------------------------------

@@ -188,6 +188,45 @@ def test_batch_item_failures_mark_the_matching_records(pipeline: Pipeline) -> No
         assert record_span.end_time <= pipeline.invocation().end_time
 
 
+def test_the_invocation_counts_its_failed_records(pipeline: Pipeline) -> None:
+    payload = event("sqsEvent")
+    failed = [{"itemIdentifier": payload["Records"][0]["messageId"]}, {"itemIdentifier": "not one of ours"}]
+
+    @traced(tracer_provider=pipeline.provider)
+    def handler(incoming: Any, lambda_context: Any) -> dict[str, Any]:
+        for _ in traced_records(incoming):
+            pass
+        return {"batchItemFailures": failed}
+
+    handler(payload, LambdaContext())
+    invocation = pipeline.invocation()
+    assert invocation.attributes["serverless.batch.failed_records"] == 1  # the unknown identifier is not a record
+    assert invocation.status.status_code == StatusCode.UNSET  # the batch was answered: AWS retries only that one
+    processing = [s for s in pipeline.spans() if s.name.startswith("process ")]
+    assert len(processing) == 2  # traced_records' own spans, no second one for the failed record
+
+
+def test_without_traced_records_each_failed_record_still_gets_an_error_span_in_its_producers_trace(
+    pipeline: Pipeline,
+) -> None:
+    payload = event("sqsEvent")
+    sqs_with(payload["Records"][0], PRODUCER)
+    sqs_with(payload["Records"][1], OTHER)
+
+    @traced(tracer_provider=pipeline.provider)
+    def handler(incoming: Any, lambda_context: Any) -> dict[str, Any]:  # zero-code: no per-record spans
+        return {"batchItemFailures": [{"itemIdentifier": incoming["Records"][1]["messageId"]}]}
+
+    handler(payload, LambdaContext())
+    invocation = pipeline.invocation()
+    assert invocation.attributes["serverless.batch.failed_records"] == 1
+    (failed,) = [s for s in pipeline.spans() if s.name.startswith("process ")]
+    assert failed.parent == OTHER  # in the failed message's producer's trace
+    assert failed.status.status_code == StatusCode.ERROR and failed.attributes["serverless.record.failed"] is True
+    assert failed.attributes["messaging.message.id"] == payload["Records"][1]["messageId"]
+    assert [link.context.span_id for link in failed.links] == [invocation.context.span_id]
+
+
 def test_a_record_that_raises_carries_the_error(pipeline: Pipeline) -> None:
     @traced(tracer_provider=pipeline.provider)
     def handler(incoming: Any, lambda_context: Any) -> None:
