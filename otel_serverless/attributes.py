@@ -92,6 +92,8 @@ COST_REQUEST_USD: Final = PREFIX + "cost.request_usd"
 COST_USD: Final = PREFIX + "cost.usd"
 PAYLOAD_EVENT: Final = PREFIX + "payload.event"
 PAYLOAD_RESPONSE: Final = PREFIX + "payload.response"
+#: With payload capture: the message a producer sent (on its span), a record carried (on its processing span).
+PAYLOAD_MESSAGE: Final = PREFIX + "payload.message"
 #: On the invocation span when OTEL_SERVERLESS_TRUST_INBOUND=false kept an inbound context as a link only.
 INBOUND_UNTRUSTED: Final = PREFIX + "inbound.untrusted"
 #: On a link: the producer context came from an untrusted inbound request.

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
+from otel_serverless import _capture
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, preview
 from otel_serverless.aws_lambda import _invocation, _wrapper
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Record, Trigger, detect
+from otel_serverless.aws_lambda.triggers._messages import message_of
+
+#: Most error spans the wrapper adds for the failed records of one invocation.
+MAX_FAILED_SPANS: Final = 100
 
 
 def traced_records(event: Any, *, tracer_provider: Any = None) -> Iterator[Any]:
@@ -80,6 +85,8 @@ def _open(tracer: trace.Tracer, trigger: Trigger, record: Record, invocation: In
     attempt = max(1, record.attempt or 1, record.redelivered + 1)
     attributes[attr.RETRY_ATTEMPT] = attempt
     attributes[attr.RETRY] = attempt > 1
+    if _capture.enabled():
+        attributes[attr.PAYLOAD_MESSAGE] = _capture.render(message_of(record.source))
     return tracer.start_span(
         f"process {trigger.destination or trigger.name}",
         context=parent,
@@ -116,42 +123,42 @@ def _stop(started: tuple[Span, object], record: Record, invocation: Invocation |
         span.end()
 
 
-def end_pending(invocation: Invocation, failed_items: set[str]) -> set[str]:
-    """End the record spans held for ``batchItemFailures``; mark those it names (their ids returned)."""
+def end_pending(invocation: Invocation, failed_items: set[str]) -> set[int]:
+    """End the record spans held for ``batchItemFailures``, marking those it names; the
+    indexes of the records that had a span."""
     pending, invocation.pending = invocation.pending, []
-    marked: set[str] = set()
+    spanned: set[int] = set()
     for span, ended, record in pending:
+        spanned.add(record.index)
         with guard("records.pending"):
             if record.item_id is not None and record.item_id in failed_items:
-                _mark_failed(span)
-                marked.add(record.item_id)
+                mark_failed(span, "reported in batchItemFailures")
             span.end(end_time=ended)
-    return marked
+    return spanned
 
 
-def _mark_failed(span: Span) -> None:
+def mark_failed(span: Span, reason: str) -> None:
     span.set_attribute(attr.RECORD_FAILED, True)
-    span.set_status(Status(StatusCode.ERROR, "reported in batchItemFailures"))
+    span.set_status(Status(StatusCode.ERROR, reason))
 
 
-def report_failures(invocation: Invocation, failed_items: set[str], spanned: set[str]) -> None:
-    """A ``batchItemFailures`` answer: the count on the invocation, and an error span for
-    each failed record that had none (no ``traced_records``), in its producer's trace."""
-    trigger, span = invocation.trigger, invocation.span
-    failed = [record for record in trigger.records if record.item_id is not None and record.item_id in failed_items]
-    if span is not None:
-        span.set_attribute(attr.BATCH_FAILED_RECORDS, len(failed))
-    tracer = invocation.tracer
-    if tracer is None or span is None:
+def report_failures(invocation: Invocation, failed: list[Record], spanned: set[int], reason: str) -> None:
+    """Records AWS will deliver again: their count on the invocation, and an error span for
+    each one that had none (no ``traced_records``), in its producer's trace (at most
+    :data:`MAX_FAILED_SPANS`; the count says how many there were)."""
+    span, tracer = invocation.span, invocation.tracer
+    if span is None:
+        return
+    span.set_attribute(attr.BATCH_FAILED_RECORDS, len(failed))
+    if tracer is None:
         return
     here = context_api.attach(trace.set_span_in_context(span))
     try:
-        for record in failed:
-            if record.item_id not in spanned:
-                with guard("records.failed"):
-                    failed_span = _open(tracer, trigger, record, invocation)
-                    _mark_failed(failed_span)
-                    failed_span.end()
+        for record in [record for record in failed if record.index not in spanned][:MAX_FAILED_SPANS]:
+            with guard("records.failed"):
+                failed_span = _open(tracer, invocation.trigger, record, invocation)
+                mark_failed(failed_span, reason)
+                failed_span.end()
     finally:
         context_api.detach(here)
 

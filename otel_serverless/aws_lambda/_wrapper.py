@@ -341,8 +341,8 @@ def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseE
         _record_result(invocation, span, result, config.payload)
     failed_items = _batch_item_failures(result) if error is None and result is not _NO_RESULT else set()
     spanned = _end_pending(invocation, failed_items) if invocation.pending else set()  # traced_records' spans
-    if failed_items and invocation.trigger.batch:
-        _report_failures(invocation, failed_items, spanned)
+    if invocation.trigger.batch and (error is not None or failed_items):
+        _report_failures(invocation, failed_items, spanned, error)
     span.end()
     _state.end(invocation.request_id)
 
@@ -387,17 +387,25 @@ def _fail_active_record(invocation: Invocation, error: BaseException) -> None:
     _records.fail_active(invocation, error)
 
 
-def _end_pending(invocation: Invocation, failed_items: set[str]) -> set[str]:
+def _end_pending(invocation: Invocation, failed_items: set[str]) -> set[int]:
     from otel_serverless.aws_lambda import _records
 
     return _records.end_pending(invocation, failed_items)
 
 
-def _report_failures(invocation: Invocation, failed_items: set[str], spanned: set[str]) -> None:
+def _report_failures(
+    invocation: Invocation, failed_items: set[str], spanned: set[int], error: BaseException | None
+) -> None:
+    """The records AWS delivers again: all of them when the handler raised, else those it named."""
     from otel_serverless.aws_lambda import _records
 
+    records = invocation.trigger.records
     with guard("records.failures"):
-        _records.report_failures(invocation, failed_items, spanned)
+        if error is not None:
+            _records.report_failures(invocation, records, spanned, f"the batch failed: {type(error).__name__}")
+        else:
+            named = [record for record in records if record.item_id is not None and record.item_id in failed_items]
+            _records.report_failures(invocation, named, spanned, "reported in batchItemFailures")
 
 
 # -- timeout ----------------------------------------------------------------------------

@@ -71,6 +71,14 @@ class Extension:
         """
         return params
 
+    def message(self, params: Params) -> Any:
+        """What the call sends, for payload capture (``OTEL_SERVERLESS_CAPTURE_PAYLOAD``): the
+        message body, or the list of them for a batch; None when it sends no message.
+
+        Runs on the caller's own parameters, before anything is injected.
+        """
+        return None
+
     def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
         """Attributes from a successful response (message ids, ETags, sequence numbers)."""
         return {}
@@ -101,6 +109,14 @@ def entries(params: Params, name: str) -> list[Mapping[str, Any]]:
     """The list parameter *name* (batch entries), or [] if absent or malformed."""
     value = params.get(name)
     return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def bodies(params: Params, single: str, batch: str, field: str) -> Any:
+    """The message *single* names, or the *field* of each entry of the list *batch* names."""
+    if single in params:
+        return params.get(single)
+    listed = [entry.get(field) for entry in entries(params, batch) if isinstance(entry, Mapping)]
+    return listed or None
 
 
 def record(call: Call, outcome: Outcome) -> None:

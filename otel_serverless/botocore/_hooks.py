@@ -26,7 +26,7 @@ from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from otel_serverless import __version__
+from otel_serverless import __version__, _capture
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, report, warn_once
 from otel_serverless.botocore import _config, _registry, _upstream
@@ -150,6 +150,10 @@ def _inject(active: _Active, params: Any) -> Any:
         params = extension.inject(params, fields)
     attributes = extension.attributes(params)
     attributes.update(_propagation_summary(call))
+    if _capture.enabled():
+        sent = extension.message(call.params)  # the caller's message, without what we added
+        if sent is not None:
+            attributes[attr.PAYLOAD_MESSAGE] = _capture.render(_capture.decoded(sent))
     span = active.annotated
     if span is not None and span.is_recording():
         span.set_attributes(attributes)

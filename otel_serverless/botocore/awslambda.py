@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
@@ -46,6 +48,9 @@ class LambdaExtension(Extension):
         if self.call.region:
             attributes[attr.FAAS_INVOKED_REGION] = self.call.region
         return attributes
+
+    def message(self, params: Params) -> Any:
+        return params.get("Payload")
 
     def inject(self, params: Params, fields: Fields) -> Params:
         if self._invocation_type() == "DryRun":

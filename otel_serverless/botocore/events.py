@@ -39,6 +39,10 @@ class EventsExtension(Extension):
         self.call.outcomes.extend(outcomes)
         return {**params, "Entries": new_entries}
 
+    def message(self, params: Params) -> Any:
+        listed = [entry.get("Detail") for entry in entries(params, "Entries") if isinstance(entry, dict)]
+        return listed or None
+
     def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
         results = result.get("Entries")
         if isinstance(results, list) and len(results) == 1 and isinstance(results[0], Mapping):

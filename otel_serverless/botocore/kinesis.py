@@ -9,7 +9,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
 from otel_serverless.botocore import _config
-from otel_serverless.botocore._base import Extension, Params, entries, messaging
+from otel_serverless.botocore._base import Extension, Params, bodies, entries, messaging
 from otel_serverless.propagation import kinesis
 from otel_serverless.propagation._carrier import Fields
 
@@ -50,6 +50,9 @@ class KinesisExtension(Extension):
         records, outcomes = kinesis.inject_records(entries(params, "Records"), fields, max_bytes=max_bytes)
         self.call.outcomes.extend(outcomes)
         return {**params, "Records": records}
+
+    def message(self, params: Params) -> Any:
+        return bodies(params, "Data", "Records", "Data")
 
     def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
         name = stream(self.call.params)

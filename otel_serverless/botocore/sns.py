@@ -9,7 +9,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
 from otel_serverless.botocore import _upstream
-from otel_serverless.botocore._base import Extension, Params, entries, messaging
+from otel_serverless.botocore._base import Extension, Params, bodies, entries, messaging
 from otel_serverless.propagation import sns
 from otel_serverless.propagation._carrier import Fields
 
@@ -70,6 +70,9 @@ class SnsExtension(Extension):
             for entry in entries(params, _BATCH)
         ]
         return {**params, _BATCH: stripped}
+
+    def message(self, params: Params) -> Any:
+        return bodies(params, "Message", "PublishBatchRequestEntries", "Message")
 
     def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
         message_id = result.get("MessageId")

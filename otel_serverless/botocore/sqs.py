@@ -9,7 +9,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
 from otel_serverless.botocore import _config
-from otel_serverless.botocore._base import Extension, Params, entries, messaging
+from otel_serverless.botocore._base import Extension, Params, bodies, entries, messaging
 from otel_serverless.propagation import sqs, xray
 from otel_serverless.propagation._carrier import Fields
 
@@ -59,6 +59,9 @@ class SqsExtension(Extension):
             new_entries, outcomes = sqs.inject_entries(listed, fields, header(), max_bytes=max_bytes)
         self.call.outcomes.extend(outcomes)
         return {**params, "Entries": new_entries}
+
+    def message(self, params: Params) -> Any:
+        return bodies(params, "MessageBody", "Entries", "MessageBody")
 
     def result_attributes(self, result: Mapping[str, Any]) -> dict[str, AttributeValue]:
         if self.call.operation == "SendMessage":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
@@ -29,6 +31,9 @@ class StepFunctionsExtension(Extension):
     def attributes(self, params: Params) -> dict[str, AttributeValue]:
         arn = params.get("stateMachineArn")
         return {attr.AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN: arn} if isinstance(arn, str) else {}
+
+    def message(self, params: Params) -> Any:
+        return params.get("input")
 
     def inject(self, params: Params, fields: Fields) -> Params:
         new, outcome = stepfunctions.inject_input(params, fields)

@@ -227,6 +227,41 @@ def test_without_traced_records_each_failed_record_still_gets_an_error_span_in_i
     assert [link.context.span_id for link in failed.links] == [invocation.context.span_id]
 
 
+def test_a_batch_that_raises_fails_every_record_each_in_its_producers_trace(pipeline: Pipeline) -> None:
+    payload = event("sqsEvent")
+    sqs_with(payload["Records"][0], PRODUCER)
+
+    @traced(tracer_provider=pipeline.provider)
+    def handler(incoming: Any, lambda_context: Any) -> None:
+        raise KeyError("text")  # the whole batch goes back to the queue
+
+    with pytest.raises(KeyError):
+        handler(payload, LambdaContext())
+    invocation = pipeline.invocation()
+    assert invocation.attributes["serverless.batch.failed_records"] == 2
+    failed = sorted(
+        (s for s in pipeline.spans() if s.name.startswith("process ")),
+        key=lambda s: s.attributes["serverless.record.index"],
+    )
+    assert [s.status.description for s in failed] == ["the batch failed: KeyError"] * 2
+    assert failed[0].parent == PRODUCER and failed[1].parent.span_id == invocation.context.span_id
+
+
+def test_with_capture_on_each_record_span_shows_its_message(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_CAPTURE_PAYLOAD", "true")
+    sqs, kinesis = event("snsSqsEvent"), event("kinesisStreamEvent")
+    messages = []
+    for payload in (sqs, kinesis):
+        each = Pipeline()
+        run(each, payload, records=True)
+        messages += [s.attributes["serverless.payload.message"] for s in each.spans() if s.name.startswith("process ")]
+    envelope = json.loads(sqs["Records"][0]["body"])
+    assert json.loads(messages[0])["Message"] == json.loads(envelope["Message"])  # the SNS envelope, decoded within
+    assert json.loads(messages[1]) == "Hello, this is a test."  # Kinesis data, base64-decoded
+
+
 def test_a_record_that_raises_carries_the_error(pipeline: Pipeline) -> None:
     @traced(tracer_provider=pipeline.provider)
     def handler(incoming: Any, lambda_context: Any) -> None:

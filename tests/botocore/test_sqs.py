@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Iterator
 
@@ -266,3 +267,22 @@ def test_propagators_none_carries_nothing_not_even_aws_trace_header(
     for message in messages:
         assert RESERVED_KEY not in message.get("MessageAttributes", {})
         assert "AWSTraceHeader" not in message.get("Attributes", {})
+
+
+def test_with_capture_on_the_producer_span_shows_the_message_it_sent_scrubbed(
+    instrumented: None, spans: object, parent: Span, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_CAPTURE_PAYLOAD", "true")
+    client, url, _ = queue()
+    client.send_message(QueueUrl=url, MessageBody='{"post": 7, "password": "hunter2"}')
+    client.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "a"}, {"Id": "2", "MessageBody": "b"}])
+    single, batch = producer_spans(spans)
+    assert json.loads(single.attributes[attr.PAYLOAD_MESSAGE]) == {"post": 7, "password": "[REDACTED]"}
+    assert json.loads(batch.attributes[attr.PAYLOAD_MESSAGE]) == ["a", "b"]
+
+
+def test_capture_is_off_by_default_on_producer_spans(instrumented: None, spans: object, parent: Span) -> None:
+    client, url, _ = queue()
+    client.send_message(QueueUrl=url, MessageBody="quiet")
+    (producer,) = producer_spans(spans)
+    assert attr.PAYLOAD_MESSAGE not in producer.attributes

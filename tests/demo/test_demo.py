@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.resources import Resource
@@ -22,8 +23,9 @@ DEMO = Path(__file__).resolve().parents[2] / "otel_serverless" / "demo"
 HANDLER_MODULES = ("posts_upload.py", "posts_analysis.py", "read_posts.py", "resources.py")
 
 
-def _demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _demo(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AWS_"))}
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "otel_serverless.cli", "demo", "--output", str(tmp_path / "traces.jsonl"), *args],
         env=env,
@@ -64,6 +66,47 @@ def test_without_faults_nothing_is_marked_as_failing(tmp_path: Path) -> None:
     assert "[retry" not in result.stdout and ", retry" not in result.stdout
     assert "error]" not in result.stdout
     assert "legacy client" not in result.stdout
+
+
+def _exported_spans(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for line in path.read_text().splitlines():
+        for resource_spans in json.loads(line)["resourceSpans"]:
+            attributes = {a["key"]: a["value"] for a in resource_spans["resource"]["attributes"]}
+            service = attributes["service.name"]["stringValue"]
+            for scope_spans in resource_spans["scopeSpans"]:
+                found.extend((service, span) for span in scope_spans["spans"])
+    return found
+
+
+def _attribute(span: dict[str, Any], key: str) -> Any:
+    for item in span.get("attributes", []):
+        if item["key"] == key:
+            return next(iter(item["value"].values()))
+    return None
+
+
+def test_with_capture_on_the_message_that_broke_the_contract_is_on_the_failed_span_and_its_producer(
+    tmp_path: Path,
+) -> None:
+    result = _demo(tmp_path, "--faults", "contract", "--rounds", "1", OTEL_SERVERLESS_CAPTURE_PAYLOAD="true")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    spans = _exported_spans(tmp_path / "traces.jsonl")
+    by_id = {span["spanId"]: (service, span) for service, span in spans}
+    failed = [
+        span
+        for service, span in spans
+        if service == "score-sentiment"
+        and span["name"].startswith("process ")
+        and _attribute(span, "serverless.record.failed")
+        and '"postId": "7e9a1b2c"' in (_attribute(span, "serverless.payload.message") or "")  # the old shape
+    ]
+    assert failed, "no failed record span shows the legacy client's message"
+    for span in failed:
+        assert span["status"].get("code") in (2, "STATUS_CODE_ERROR")
+        producer_service, producer = by_id[span["parentSpanId"]]
+        assert producer_service == "upload-post" and producer["kind"] in (4, "SPAN_KIND_PRODUCER")
+        assert json.loads(_attribute(producer, "serverless.payload.message"))["postId"] == "7e9a1b2c"
 
 
 def test_an_unknown_fault_is_refused(tmp_path: Path) -> None:
