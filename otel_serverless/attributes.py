@@ -212,3 +212,6 @@ S3_VERSION_ID: Final = PREFIX + "s3.version_id"
 LAMBDA_INVOCATION_TYPE: Final = PREFIX + "lambda.invocation_type"
 #: On the timeout event: milliseconds left when the watchdog fired.
 TIMEOUT_REMAINING_MS: Final = PREFIX + "timeout.remaining_ms"
+#: On the invocation span: the function's configured timeout, the remaining time at the start
+#: of the invocation rounded up to the whole second (Lambda timeouts are whole seconds).
+TIMEOUT_CONFIGURED_MS: Final = PREFIX + "timeout.configured_ms"

@@ -7,6 +7,7 @@ guard: if our side fails, the handler still runs and the host never sees our err
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -195,6 +196,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
             attributes[attr.CLOUD_ACCOUNT_ID] = account
     if untrusted:
         attributes[attr.INBOUND_UNTRUSTED] = True
+    _configured_limits(attributes, remaining, invocation.memory_mb)
     if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
     if chain is not None:
@@ -225,6 +227,14 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     if config.watchdog and remaining is not None:
         _arm_watchdog(running, remaining)
     return running
+
+
+def _configured_limits(attributes: dict[str, Any], remaining: float | None, memory_mb: int | None) -> None:
+    """The configuration insights compares usage with (timeout, memory), on every invocation."""
+    if remaining is not None and remaining > 0:
+        attributes[attr.TIMEOUT_CONFIGURED_MS] = math.ceil(remaining / 1000) * 1000
+    if memory_mb:
+        attributes[attr.MEMORY_LIMIT_MB] = memory_mb
 
 
 def _parent_and_links(trigger: Trigger, batch_parent: str) -> tuple[Context, list[Link], bool]:

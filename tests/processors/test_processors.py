@@ -198,7 +198,7 @@ def test_adding_stage_transform_on_its_own() -> None:
     traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="2048"))
     memory, cost, original = seen[-1]
     assert memory.attributes["serverless.memory.limit_mb"] == 2048 and memory is not original
-    assert "serverless.cost.usd" in cost.attributes and "serverless.memory.limit_mb" not in cost.attributes
+    assert "serverless.cost.usd" in cost.attributes and "serverless.memory.peak_mb" not in cost.attributes
     assert "serverless.cost.usd" not in original.attributes  # the finished span itself is never changed
 
 
