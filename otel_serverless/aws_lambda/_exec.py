@@ -85,4 +85,16 @@ def main() -> None:
     os.environ["_HANDLER"] = ENTRY
     if len(sys.argv) < 2:
         raise SystemExit("usage: otel-serverless-handler <runtime command> [args…]")
-    os.execvp(sys.argv[1], sys.argv[1:])  # noqa: S606  # replacing ourselves with the runtime is the point
+    os.execvp(sys.argv[1], runtime_command(sys.argv[1:]))  # noqa: S606  # replacing ourselves is the point
+
+
+def runtime_command(command: list[str]) -> list[str]:
+    """The runtime's command with the function's handler, when it is the last argument, made ours.
+
+    The runtime interface client (``python -m awslambdaric <handler>``: container images, the
+    runtime interface emulator) reads the handler from its last argument, not from ``_HANDLER``.
+    """
+    original_handler = os.environ.get(env.OTEL_SERVERLESS_ORIGINAL_HANDLER, "")
+    if len(command) > 1 and original_handler and command[-1] == original_handler:
+        return [*command[:-1], ENTRY]
+    return list(command)

@@ -121,7 +121,7 @@ def test_paths_point_at_the_built_binaries(backends_built: None) -> None:
     result = run_backends("paths")
     assert result.returncode == 0, result.stderr
     paths = dict(line.split("=", 1) for line in result.stdout.splitlines())
-    for key in ("OTELCOL_BIN", "JAEGER_BIN"):
+    for key in ("OTELCOL_BIN", "JAEGER_BIN", "RIE_BIN"):
         assert os.access(paths[key], os.X_OK), paths
 
 
