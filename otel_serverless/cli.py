@@ -30,6 +30,12 @@ def _sample(args: argparse.Namespace) -> int:
     return sample.run()
 
 
+def _insights(args: argparse.Namespace) -> int:
+    from otel_serverless.insights import _cli
+
+    return _cli.run(args)
+
+
 def _layer_build(args: argparse.Namespace) -> int:
     from otel_serverless.layer import build_layer
 
@@ -83,6 +89,19 @@ def parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="emit a tiny trace and print it (no AWS emulation)")
     sample.set_defaults(func=_sample)
+
+    from otel_serverless.insights import _cli as insights_cli  # argparse only; the reading imports lazily
+
+    insights = commands.add_parser(
+        "insights",
+        help="health, cost and what to optimize first, from traces (OTLP/JSON files or Jaeger)",
+        description="Reads traces (OTLP/JSON files, or Jaeger's query API) and reports, for a time window and "
+        "against the previous one: health, invocations, errors, timeouts, cold starts, retries, cost, the "
+        "insight sentences, per-function and per-dataflow figures, where the time goes, and the service map. "
+        "Exit codes: 0 report, 1 empty window, 2 bad options, 3 unreadable source, 4 HTML not written.",
+    )
+    insights_cli.add_arguments(insights)
+    insights.set_defaults(func=_insights)
 
     layer = commands.add_parser("layer", help="Lambda layer tools")
     layer_commands = layer.add_subparsers(dest="layer_command", required=True)

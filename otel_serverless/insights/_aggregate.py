@@ -1,0 +1,370 @@
+"""Whole traces → the figures of one time window, in bounded memory.
+
+One :class:`Figures` per window (the report's and the previous one of the same
+length). Every count is weighted by the span's sampling weight, so head-sampled
+traces give estimates of the real totals. Durations go into :class:`Sketch`es;
+the number of functions, dataflows, hops and edges kept is capped.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Final
+
+from otel_serverless import attributes as attr
+from otel_serverless.insights import _graph
+from otel_serverless.insights._model import Span
+from otel_serverless.insights._sketch import Sketch
+
+#: Upper bounds (ms) of the per-function duration histogram; the last bucket is +Inf.
+HISTOGRAM_MS: Final = (10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0)
+TIMELINE_BUCKETS: Final = 48
+MAX_FUNCTIONS: Final = 2_000
+MAX_DATAFLOWS: Final = 500
+MAX_EDGES: Final = 5_000
+MAX_HOPS: Final = 5_000
+#: Producer spans remembered for links that cross traces (a batch's producers).
+MAX_REMEMBERED: Final = 20_000
+OTHER: Final = "(other)"
+
+
+@dataclass
+class FunctionStats:
+    invocations: float = 0.0
+    errors: float = 0.0
+    timeouts: float = 0.0
+    out_of_memory: float = 0.0
+    cold_starts: float = 0.0
+    retries: float = 0.0
+    cost_usd: float = 0.0
+    max_memory_mb: float | None = None
+    memory_limit_mb: float | None = None
+    timeout_ms: float | None = None
+    own_ms: float = 0.0
+    api_ms: float = 0.0
+    durations: Sketch = field(default_factory=Sketch)
+    cold: Sketch = field(default_factory=Sketch)
+    warm: Sketch = field(default_factory=Sketch)
+    init: Sketch = field(default_factory=Sketch)
+    histogram: list[float] = field(default_factory=lambda: [0.0] * (len(HISTOGRAM_MS) + 1))
+
+
+@dataclass
+class DataflowStats:
+    invocations: float = 0.0
+    errors: float = 0.0
+    functions: set[str] = field(default_factory=set)
+    durations: Sketch = field(default_factory=Sketch)
+    own_ms: float = 0.0
+    api_ms: float = 0.0
+    hops: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Hop:
+    function: str
+    name: str
+    kind: str
+    calls: float = 0.0
+    total_ms: float = 0.0
+
+
+@dataclass
+class Edge:
+    calls: float = 0.0
+    errors: float = 0.0
+
+
+class Figures:
+    """The figures of the window ``[start_ns, end_ns)``."""
+
+    def __init__(self, start_ns: int, end_ns: int) -> None:
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.functions: dict[str, FunctionStats] = {}
+        self.dataflows: dict[str, DataflowStats] = {}
+        self.hops: dict[tuple[str, str, str], Hop] = {}
+        self.edges: dict[tuple[str, str], Edge] = {}
+        self.timeline = [[0.0, 0.0] for _ in range(TIMELINE_BUCKETS)]
+        self.estimated = False
+        self.spans = 0
+
+    def holds(self, time_ns: int) -> bool:
+        return self.start_ns <= time_ns < self.end_ns
+
+    def function(self, name: str) -> FunctionStats:
+        stats = self.functions.get(name)
+        if stats is None:
+            if len(self.functions) >= MAX_FUNCTIONS:
+                name = OTHER
+            stats = self.functions.setdefault(name, FunctionStats())
+        return stats
+
+    def dataflow(self, name: str) -> DataflowStats:
+        stats = self.dataflows.get(name)
+        if stats is None:
+            if len(self.dataflows) >= MAX_DATAFLOWS:
+                name = OTHER
+            stats = self.dataflows.setdefault(name, DataflowStats())
+        return stats
+
+    def edge(self, source: str, target: str, weight: float, error: bool) -> None:
+        key = (source, target)
+        found = self.edges.get(key)
+        if found is None:
+            if len(self.edges) >= MAX_EDGES:
+                return
+            found = self.edges[key] = Edge()
+        found.calls += weight
+        if error:
+            found.errors += weight
+
+    def hop(self, function: str, name: str, kind: str, weight: float, duration_ms: float) -> None:
+        key = (function, name, kind)
+        found = self.hops.get(key)
+        if found is None:
+            if len(self.hops) >= MAX_HOPS:
+                return
+            found = self.hops[key] = Hop(function, name, kind)
+        found.calls += weight
+        found.total_ms += duration_ms * weight
+
+    def tick(self, time_ns: int, weight: float, error: bool) -> None:
+        width = max(1, self.end_ns - self.start_ns)
+        index = min(TIMELINE_BUCKETS - 1, max(0, (time_ns - self.start_ns) * TIMELINE_BUCKETS // width))
+        self.timeline[index][0] += weight
+        if error:
+            self.timeline[index][1] += weight
+
+
+def is_error(span: Span) -> bool:
+    """An exception, a timeout or a 5xx answer (the wrapper marks all three with an error status)."""
+    if span.error or span.attributes.get(attr.TIMEOUT) is True:
+        return True
+    status = span.attributes.get(attr.HTTP_RESPONSE_STATUS_CODE, span.attributes.get("http.status_code"))
+    return isinstance(status, int) and not isinstance(status, bool) and status >= 500
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+class Aggregation:
+    """Feeds each whole trace to the window its spans started in."""
+
+    def __init__(self, current: Figures, previous: Figures | None) -> None:
+        self.windows = [current] if previous is None else [current, previous]
+        self.current = current
+        self.previous = previous
+        self.first_ns: int | None = None  # what the source held, for an empty window's note
+        self.last_ns: int | None = None
+        self.spans = 0
+        self._producers: OrderedDict[str, str] = OrderedDict()
+
+    def _window(self, time_ns: int) -> Figures | None:
+        for figures in self.windows:
+            if figures.holds(time_ns):
+                return figures
+        return None
+
+    def add_trace(self, spans: list[Span]) -> None:
+        self.spans += len(spans)
+        first = min(span.start_ns for span in spans)
+        if self.first_ns is None or first < self.first_ns:
+            self.first_ns = first
+        last = max(span.end_ns for span in spans)
+        if self.last_ns is None or last > self.last_ns:
+            self.last_ns = last
+        by_id = {span.span_id: span for span in spans}
+        invocations: list[Span] = []
+        calls: list[tuple[Span, str | None]] = []
+        for span in spans:
+            if _graph.is_invocation(span):
+                invocations.append(span)
+            elif _graph.is_call(span):
+                target = _graph.call_target(span)
+                calls.append((span, target))
+                if target is not None:
+                    self._remember(span.span_id, target)
+        api_by_invocation, flow_hops = self._calls(calls, by_id)
+        for invocation in invocations:
+            self._invocation(invocation, by_id, api_by_invocation.get(invocation.span_id, 0.0))
+        self._dataflow(spans, by_id, invocations, api_by_invocation, flow_hops)
+
+    def _calls(
+        self, calls: list[tuple[Span, str | None]], by_id: dict[str, Span]
+    ) -> tuple[dict[str, float], list[tuple[str, float, float]]]:
+        """Outgoing calls: hops, edges, and API time per invocation and per dataflow hop."""
+        owner: dict[tuple[str, str], Span | None] = {}
+        api_by_invocation: dict[str, float] = {}
+        flow_hops: list[tuple[str, float, float]] = []
+        for call, target in calls:
+            window = self._window(call.start_ns)
+            if window is None:
+                continue
+            invocation = _owner(call, by_id, owner)
+            function = invocation.service if invocation is not None else call.service
+            window.spans += 1
+            duration = call.duration_ms
+            if invocation is not None:
+                api_by_invocation[invocation.span_id] = api_by_invocation.get(invocation.span_id, 0.0) + duration
+            kind = _graph.call_kind(call)
+            hop_name = call.name if kind == "aws" or target is None else target.partition(":")[2] or call.name
+            window.hop(function, hop_name, kind, call.weight, duration)
+            if call.weight != 1.0:
+                window.estimated = True
+            if target is not None:
+                window.edge(function, target, call.weight, is_error(call))
+                if invocation is not None:
+                    hop = f"{function} → {target.partition(':')[2] or target}"
+                    flow_hops.append((hop, duration, call.weight))
+        return api_by_invocation, flow_hops
+
+    def _remember(self, span_id: str, target: str) -> None:
+        self._producers[span_id] = target
+        if len(self._producers) > MAX_REMEMBERED:
+            self._producers.popitem(last=False)
+
+    def _invocation(self, span: Span, by_id: dict[str, Span], api_ms: float) -> None:
+        window = self._window(span.start_ns)
+        if window is None:
+            return
+        window.spans += 1
+        a = span.attributes
+        w = span.weight
+        if w != 1.0:
+            window.estimated = True
+        stats = window.function(span.service)
+        error = is_error(span)
+        duration = span.duration_ms
+        stats.invocations += w
+        stats.errors += w if error else 0.0
+        if a.get(attr.TIMEOUT) is True:
+            stats.timeouts += w
+        cold = a.get(attr.FAAS_COLDSTART) is True
+        if cold:
+            stats.cold_starts += w
+            stats.cold.add(duration, w)
+            init = _number(a.get(attr.INIT_DURATION_MS))
+            if init is not None:
+                stats.init.add(init, w)
+        else:
+            stats.warm.add(duration, w)
+        if a.get(attr.RETRY) is True:
+            stats.retries += w
+        if a.get(attr.PREVIOUS_KILLED) is True and a.get(attr.PREVIOUS_REASON) != "timeout":
+            # The killed invocation exported nothing (out of memory, or a crash): count it here.
+            stats.out_of_memory += w
+            stats.invocations += w
+            stats.errors += w
+            window.tick(span.start_ns, w, True)
+        cost = _number(a.get(attr.COST_USD))
+        if cost is not None:
+            stats.cost_usd += cost * w
+        peak = _number(a.get(attr.MEMORY_PEAK_MB))
+        if peak is not None:
+            stats.max_memory_mb = peak if stats.max_memory_mb is None else max(stats.max_memory_mb, peak)
+        limit = _number(a.get(attr.MEMORY_LIMIT_MB))
+        if limit is not None:
+            stats.memory_limit_mb = limit
+        configured = _number(a.get(attr.TIMEOUT_CONFIGURED_MS))
+        if configured is not None:
+            stats.timeout_ms = configured
+        stats.durations.add(duration, w)
+        stats.histogram[_bucket(duration)] += w
+        api = min(api_ms, duration)
+        stats.api_ms += api * w
+        stats.own_ms += (duration - api) * w
+        window.tick(span.start_ns, w, error)
+        self._edges_into(window, span, by_id, error)
+
+    def _edges_into(self, window: Figures, span: Span, by_id: dict[str, Span], error: bool) -> None:
+        function = span.service
+        source = _graph.trigger_source(span)
+        callers: set[str] = set()
+        for producer_id in (span.parent_id, *span.links):
+            if not producer_id:
+                continue
+            producer = by_id.get(producer_id)
+            caller: str | None
+            if producer is not None:
+                caller = _graph.call_target(producer) if _graph.is_call(producer) else None
+                if caller is None and producer.service != function:
+                    caller = producer.service
+            else:
+                caller = self._producers.get(producer_id)
+            if caller is not None and caller not in (source, function):
+                callers.add(caller)
+        if source is not None:
+            for caller in callers:
+                window.edge(caller, source, span.weight, False)
+            window.edge(source, function, span.weight, error)
+        else:
+            for caller in callers:
+                window.edge(caller, function, span.weight, error)
+
+    def _dataflow(
+        self,
+        spans: list[Span],
+        by_id: dict[str, Span],
+        invocations: list[Span],
+        api_by_invocation: dict[str, float],
+        flow_hops: list[tuple[str, float, float]],
+    ) -> None:
+        roots = [span for span in spans if not span.parent_id or span.parent_id not in by_id]
+        root = min(roots or spans, key=lambda span: span.start_ns)
+        window = self._window(root.start_ns)
+        if window is None or not invocations:
+            return  # a flow is a flow of functions
+        w = root.weight
+        entry = next((span for span in invocations if span.parent_id == root.span_id), None)
+        stats = window.dataflow(_graph.dataflow_name(root, entry))
+        stats.invocations += w
+        if any(is_error(span) for span in invocations) or is_error(root):
+            stats.errors += w
+        stats.functions.update(span.service for span in invocations)
+        start = min(span.start_ns for span in spans)
+        end = max(span.end_ns for span in spans)
+        stats.durations.add(max(0, end - start) / 1e6, w)
+        for span in invocations:
+            api = min(api_by_invocation.get(span.span_id, 0.0), span.duration_ms)
+            stats.api_ms += api * span.weight
+            stats.own_ms += (span.duration_ms - api) * span.weight
+        for name, duration, weight in flow_hops:
+            if name in stats.hops or len(stats.hops) < 200:
+                stats.hops[name] = stats.hops.get(name, 0.0) + duration * weight
+
+
+def _owner(span: Span, by_id: dict[str, Span], cache: dict[tuple[str, str], Span | None]) -> Span | None:
+    """The invocation a call was made in: the nearest invocation ancestor of the same service."""
+    seen: list[str] = []
+    current: Span | None = span
+    found: Span | None = None
+    for _ in range(64):
+        if current is None or current.parent_id is None:
+            break
+        key = (span.service, current.parent_id)
+        if key in cache:
+            found = cache[key]
+            break
+        parent = by_id.get(current.parent_id)
+        seen.append(current.parent_id)
+        if parent is None or parent.service != span.service:
+            break
+        if _graph.is_invocation(parent):
+            found = parent
+            break
+        current = parent
+    for span_id in seen:
+        cache[(span.service, span_id)] = found
+    return found
+
+
+def _bucket(duration_ms: float) -> int:
+    for index, bound in enumerate(HISTOGRAM_MS):
+        if duration_ms <= bound:
+            return index
+    return len(HISTOGRAM_MS)
