@@ -197,9 +197,15 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
     # -- worker --------------------------------------------------------------
     def _forget_worker(self) -> None:
         self._worker = None
-        # Whatever was out belonged to the parent's threads.
+        # Whatever was out belonged to the parent's threads, and so may the lock: a parent thread
+        # holding it at the fork would never release it here. The parent sends what was out; the
+        # child counts it as finished, so its own flushes wait only for what it queues.
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._waiters = []
         self._exporting = False
         self._handover = None
+        self._finished = self._accepted - len(self._queue)
 
     def _ensure_worker(self) -> None:
         worker = self._worker

@@ -20,7 +20,12 @@ one: ``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` (the general endpoint gets
 ``_CLIENT_KEY`` for https.
 Retries follow the OTLP/HTTP specification: 429, 502, 503 and 504 (and a lost
 connection) are retried with exponential backoff and jitter, honouring
-``Retry-After``, while the deadline allows. ``export`` never raises.
+``Retry-After`` (seconds or an HTTP date), while the deadline allows; a redirect
+(3xx) is not followed and says where it pointed. ``export`` never raises.
+The deadline covers name resolution too, and ``HTTP(S)_PROXY``/``NO_PROXY`` are
+honoured (:mod:`._connect`); ``user:password@`` in the endpoint is sent as HTTP
+Basic authentication unless an ``Authorization`` header is configured. After a
+``fork`` the child starts with a fresh lock and connection of its own.
 
 The timeout is read in seconds, as the Python SDK reads it (the specification
 says milliseconds): switching between this exporter and the SDK's with
@@ -34,6 +39,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -44,8 +50,9 @@ from opentelemetry.util.re import parse_env_headers
 
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
+from otel_serverless.export._connect import basic_credentials, connect, find_proxy
 from otel_serverless.export._encode import Scrub, ScrubbingEncoder, encode_spans
-from otel_serverless.export._http1 import Exchange, Response, arm, authority, request_head
+from otel_serverless.export._http1 import Exchange, Response, authority, request_head
 
 if TYPE_CHECKING:
     import ssl
@@ -81,6 +88,8 @@ class _Endpoint:
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         # Named in log lines without any user:password part.
         self.safe = f"{parts.scheme}://{self.host}:{self.port}{parts.path}"
+        #: ``user:password@`` in the URL, sent as HTTP Basic authentication (as the SDK's exporter does).
+        self.authorization = basic_credentials(parts.username, parts.password)
 
 
 def _resolve_endpoint(explicit: str | None) -> _Endpoint:
@@ -140,8 +149,23 @@ def _retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        return None  # the HTTP-date form is not worth parsing: backoff applies
+        seconds = _seconds_until(value)
     return seconds if 0 <= seconds < 3600 else None
+
+
+def _seconds_until(http_date: str) -> float:
+    """Seconds from now until *http_date* (``Retry-After``'s date form); -1 if it is not a date."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
+        return -1.0
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a zone-less one is read as such
+        from datetime import timezone
+
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _partial_success(body: bytes) -> tuple[int, str] | None:
@@ -234,16 +258,29 @@ class OTLPSpanExporter(SpanExporter):
         }
         if self.compression == "gzip":
             self._request_headers["Content-Encoding"] = "gzip"
+        if self.endpoint.authorization and "authorization" not in self.headers:
+            self._request_headers["Authorization"] = self.endpoint.authorization
         #: The encoder (a seam for the G7 benchmark, which prices the sender alone with the SDK's).
         self.encode: Callable[[Sequence[ReadableSpan]], bytes] = encode_spans
         target = self.endpoint
         host = authority(target.host, target.port, 443 if target.tls else 80)
-        self._head = request_head("POST", target.path, host, self._request_headers)
+        self._proxy = find_proxy("https" if target.tls else "http", target.host)
+        path = target.path
+        if self._proxy is not None and not target.tls:
+            # Through a proxy a plain-HTTP request names its whole target (absolute form, RFC 9112 §3.2.2).
+            path = f"http://{host}{target.path}"
+            if self._proxy.authorization:
+                self._request_headers["Proxy-Authorization"] = self._proxy.authorization
+        self._head = request_head("POST", path, host, self._request_headers)
         self._socket: socket.socket | None = None
         self._tls_context: ssl.SSLContext | None = None
         #: Held by one export from its start to its end, whichever thread finishes it.
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        if hasattr(os, "register_at_fork"):
+            # A forked child gets the lock as some parent thread held it, and the parent's socket.
+            renew = weakref.WeakMethod(self._renew_after_fork)
+            os.register_at_fork(after_in_child=lambda: _call(renew))
 
     def scrub_on_encode(self, scrub: Scrub) -> None:
         """Pass every span, event and link attribute value through *scrub* as it is encoded.
@@ -295,24 +332,7 @@ class OTLPSpanExporter(SpanExporter):
     def _connect(self, until: float) -> socket.socket:
         target = self.endpoint
         tls = self._tls() if target.tls else None  # before connecting: a bad certificate file warns even then
-        error: OSError | None = None
-        for family, kind, proto, _, address in socket.getaddrinfo(target.host, target.port, 0, socket.SOCK_STREAM):
-            sock = socket.socket(family, kind, proto)
-            try:
-                _arm_or_time_out(sock, until)
-                sock.connect(address)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if tls is not None:
-                    _arm_or_time_out(sock, until)
-                    sock = tls.wrap_socket(sock, server_hostname=target.host)
-            except OSError as failed:
-                sock.close()
-                if isinstance(failed, TimeoutError):
-                    raise
-                error = failed
-                continue
-            return sock
-        raise error or OSError(f"no address found for {target.host}")
+        return connect(target.host, target.port, until, tls=tls, proxy=self._proxy)
 
     def _tls(self) -> ssl.SSLContext:
         if self._tls_context is None:
@@ -359,6 +379,11 @@ class OTLPSpanExporter(SpanExporter):
                 "export:partial",
                 f"otel-serverless: the collector rejected {rejected} span(s): {preview(message, 200)}",
             )
+
+    def _renew_after_fork(self) -> None:
+        self._lock = threading.Lock()
+        # The child's copy of the descriptor only: the parent's connection is untouched.
+        self._close()
 
     def _close(self) -> None:
         sock, self._socket = self._socket, None
@@ -473,6 +498,14 @@ class Export:
             exporter._check_partial(response.body)
             return SpanExportResult.SUCCESS
         key = f"status:{status}"
+        if 300 <= status < 400:
+            # Not followed: the spans would go to a host the configuration does not name.
+            location = preview(_without_credentials(response.headers.get("location", "")), 120)
+            return exporter._give_up(
+                key,
+                f"collector answered HTTP {status}, a redirect to {location or 'nowhere'}; redirects are not "
+                "followed: set the OTLP endpoint to the URL that accepts the spans",
+            )
         if status not in RETRYABLE:
             return exporter._give_up(key, f"collector answered HTTP {status}: {preview(response.body)}")
         if self._back_off(_retry_after(response.headers.get("retry-after"))):
@@ -489,9 +522,17 @@ class Export:
         return True
 
 
-def _arm_or_time_out(sock: socket.socket, until: float) -> None:
-    if not arm(sock, until):
-        raise TimeoutError("OTLP export deadline reached")
+def _call(method: weakref.WeakMethod[Callable[[], None]]) -> None:
+    found = method()
+    if found is not None:
+        found()
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 # A kept-alive connection the collector closed shows up as one of these on reuse.
