@@ -115,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
         help="copy the installed packages instead of downloading wheels (offline; this Python and arch only)",
     )
     build.set_defaults(func=_layer_build)
+
+    from otel_serverless.rollout import _cli as rollout_cli  # argparse only; the AWS work imports lazily
+
+    rollout_cli.add_publish(layer_commands)
+    rollout_cli.add_rollout(commands)
     return top
 
 

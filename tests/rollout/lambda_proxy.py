@@ -1,0 +1,164 @@
+"""A loopback HTTP proxy in front of moto's Lambda API: real paging and injected throttling.
+
+moto answers ``ListFunctions`` with every function in one page; Lambda returns at most
+50 a page with a ``NextMarker``. The proxy pages moto's answer the way Lambda does, so
+the client's paging is exercised over real HTTP. ``throttle`` makes chosen requests
+answer ``429 TooManyRequestsException`` as Lambda does, a given number of times or
+always, so the retry and reporting paths are exercised without touching boto3.
+Every request is logged as ``(method, operation path)``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+LIST_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+PAGE = 50
+
+
+class Throttle:
+    """Requests matching *when* answer 429, *times* times (None: always)."""
+
+    def __init__(self, when: Callable[[str, str, bytes], bool], times: int | None) -> None:
+        self.when = when
+        self.left = times
+        self.answered = 0
+
+
+class LambdaProxy:
+    def __init__(self, upstream: str) -> None:
+        parsed = urllib.parse.urlsplit(upstream)
+        self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.log: list[tuple[str, str]] = []
+        self.pages = 0
+        self.throttles: list[Throttle] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def throttle(self, when: Callable[[str, str, bytes], bool], times: int | None) -> Throttle:
+        found = Throttle(when, times)
+        with self._lock:
+            self.throttles.append(found)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self.log.clear()
+            self.throttles.clear()
+            self.pages = 0
+
+    def count(self, method: str, pattern: str) -> int:
+        with self._lock:
+            return sum(1 for m, path in self.log if m == method and re.search(pattern, path))
+
+    def _throttled(self, method: str, path: str, body: bytes) -> bool:
+        with self._lock:
+            self.log.append((method, path))
+            for throttle in self.throttles:
+                if (throttle.left is None or throttle.left > 0) and throttle.when(method, path, body):
+                    if throttle.left is not None:
+                        throttle.left -= 1
+                    throttle.answered += 1
+                    return True
+        return False
+
+    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
+        connection = http.client.HTTPConnection(*self.upstream, timeout=60)
+        try:
+            connection.request(method, path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def _page(self, path: str, headers: dict[str, str]) -> tuple[int, list[Any], bytes]:
+        split = urllib.parse.urlsplit(path)
+        query = urllib.parse.parse_qs(split.query)
+        status, response_headers, body = self._forward("GET", split.path, headers, b"")
+        if status != 200:
+            return status, response_headers, body
+        functions = json.loads(body)["Functions"]
+        start = int(query.get("Marker", ["0"])[0])
+        size = min(PAGE, int(query.get("MaxItems", [str(PAGE)])[0]))
+        page: dict[str, Any] = {"Functions": functions[start : start + size]}
+        if start + size < len(functions):
+            page["NextMarker"] = str(start + size)
+        with self._lock:
+            self.pages += 1
+        kept = [(k, v) for k, v in response_headers if k.lower() not in ("content-length", "transfer-encoding")]
+        return 200, kept, json.dumps(page).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urllib.parse.urlsplit(self.path).path
+                if proxy._throttled(self.command, path, body):
+                    payload = json.dumps(
+                        {"Type": "User", "message": "Rate exceeded", "Reason": "CallerRateLimitExceeded"}
+                    ).encode()
+                    self._answer(
+                        429,
+                        [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")],
+                        payload,
+                    )
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                if self.command == "GET" and LIST_FUNCTIONS.match(path):
+                    status, response_headers, answer = proxy._page(self.path, headers)
+                else:
+                    status, response_headers, answer = proxy._forward(self.command, self.path, headers, body)
+                kept = [
+                    (k, v)
+                    for k, v in response_headers
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")
+                ]
+                self._answer(status, kept, answer)
+
+            def _answer(self, status: int, headers: list[Any], body: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        return Handler
+
+    def start(self) -> LambdaProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def running(upstream: str) -> Iterator[LambdaProxy]:
+    proxy = LambdaProxy(upstream).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
