@@ -1,7 +1,7 @@
 """Telemetry never breaks the host: the one place where our errors are caught and reported.
 
 Every hook that runs inside a user's call (a botocore hook, the handler wrapper,
-a span processor) runs under :func:`guard` or :func:`guarded`. An exception
+a span processor) runs under :func:`guard`. An exception
 there is logged once per *key* (so a hot path cannot flood the logs), with a
 bounded message that never repeats inbound values in full, and is then
 swallowed.
@@ -14,12 +14,10 @@ from hiding, the flaw that let upstream botocore hooks drift unnoticed.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from typing import Final, ParamSpec, TypeVar
+from typing import Final
 
 logger = logging.getLogger("otel_serverless")
 
@@ -28,8 +26,6 @@ PREVIEW_CHARS = 64
 #: Longest log message we emit, whatever it is built from.
 MESSAGE_CHARS = 512
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 _lock = threading.Lock()
 _reported: set[str] = set()
@@ -96,23 +92,6 @@ class _Guard:
 #: ``with guard(key):`` runs the block; if it raises an ``Exception``, reports and swallows it.
 #: The class itself, not a function returning one: one call less per block.
 guard: Final = _Guard
-
-
-def guarded(key: str, default: _R) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Decorate a hook so that an exception is reported and *default* returned instead."""
-
-    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
-        @functools.wraps(func)
-        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            try:
-                return func(*args, **kwargs)
-            except Exception as error:
-                report(key, error)
-                return default
-
-        return wrapper
-
-    return decorate
 
 
 def reset_for_tests() -> None:

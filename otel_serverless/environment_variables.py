@@ -34,14 +34,6 @@ sent by the deadline stay queued and go with the next flush. Default: ``2000``
 (range 1–60000).
 """
 
-OTEL_SERVERLESS_MAX_QUEUE_SIZE = "OTEL_SERVERLESS_MAX_QUEUE_SIZE"
-"""
-.. envvar:: OTEL_SERVERLESS_MAX_QUEUE_SIZE
-
-Most finished spans kept in memory awaiting export; further spans are dropped and
-counted. Default: the standard ``OTEL_BSP_MAX_QUEUE_SIZE`` or ``2048``.
-"""
-
 OTEL_SERVERLESS_LOG_LEVEL = "OTEL_SERVERLESS_LOG_LEVEL"
 """
 .. envvar:: OTEL_SERVERLESS_LOG_LEVEL
