@@ -21,7 +21,13 @@ def _demo(args: argparse.Namespace) -> int:
         from otel_serverless.demo._backends import start_backends
 
         start_backends()
-    return run(faults=faults, rounds=args.rounds, output=Path(args.output), check_traces=args.check)
+    return run(
+        faults=faults,
+        rounds=args.rounds,
+        output=Path(args.output),
+        check_traces=args.check,
+        html=Path(args.html) if args.html else None,
+    )
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -85,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
         help="upload/read rounds (the first is cold, later ones warm; default 2)",
     )
     demo.add_argument("--output", default=".otel-serverless/demo-traces.jsonl", help="OTLP/JSON lines file")
+    demo.add_argument("--html", metavar="PATH", help="also write the run's insights as an HTML page")
     demo.set_defaults(func=_demo)
 
     sample = commands.add_parser("sample", help="emit a tiny trace and print it (no AWS emulation)")

@@ -72,13 +72,16 @@ def run(
     check_traces: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    html: Path | None = None,
 ) -> int:
-    """Run every dataflow, print its trace as a tree; with *check_traces*, 1 unless all pass."""
+    """Run every dataflow, print its trace as a tree, then the run's insights (and, with *html*,
+    write them as a page); with *check_traces*, 1 unless all pass."""
     from otel_serverless.aws_lambda import traced
     from otel_serverless.export._pipeline import configure
     from otel_serverless.local import LocalRuntime
 
     started = time.monotonic()
+    started_ns = time.time_ns()
     state_dir = tempfile.mkdtemp(prefix="otel-serverless-demo-")
     _prepare_environment(faults, state_dir)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -114,9 +117,30 @@ def run(
         flow.verdict = check(flow.spans, flow.expected)
     elapsed = time.monotonic() - started
     _report(planned, output, elapsed, out)
+    _insights(output, started_ns, out, html)
     if check_traces:
         return _report_check(planned, out)
     return 0
+
+
+def _insights(output: Path, started_ns: int, out: TextIO, html: Path | None) -> None:
+    """The run's own insights, read back from the OTLP/JSON file it wrote (never fails the demo)."""
+    import shutil
+
+    from otel_serverless.insights import SourceError, Window, build_report
+    from otel_serverless.insights._cli import write_html
+    from otel_serverless.insights._terminal import summary
+
+    try:
+        report = build_report(Window(started_ns, time.time_ns() + 1_000_000_000), files=[str(output)], compare=False)
+    except SourceError as error:
+        out.write(f"\nInsights: {error}\n")
+        return
+    out.write(f"\n== Insights of this run (more: otel-serverless insights --from {output} --since 1h)\n")
+    out.write(summary(report, shutil.get_terminal_size((100, 24)).columns))
+    if html is not None:
+        problem = write_html(report, html)
+        out.write(f"Insights page not written: {problem}\n" if problem else f"Insights page written to {html}\n")
 
 
 def _wait_for_stragglers() -> None:
