@@ -19,15 +19,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
-
-from otel_serverless.propagation import _w3c
 
 #: Name of our one slot: the message attribute (SQS, SNS) or the JSON key
 #: (EventBridge ``Detail``, Kinesis data, Step Functions input, DynamoDB item).
@@ -94,36 +91,16 @@ INJECTED_METADATA: Final = Outcome(CHANNEL_METADATA)
 INJECTED_ITEM: Final = Outcome(CHANNEL_ITEM)
 
 
-#: The global propagator's fields for a context (default: the current one).
-inject_fields: Final = _w3c.inject_any
-
-
-#: Text json.dumps writes verbatim (printable ASCII but the quote and the backslash).
-_PLAIN_JSON_TEXT: Final = re.compile(r"[ !#-\[\]-~]*")
-#: A slot exactly as :func:`encode` writes it for plain text: {"k":"v","k":"v"}.
-_PLAIN_SLOT: Final = re.compile(r'\{(?:"[ !#-\[\]-~]*":"[ !#-\[\]-~]*"(?:,(?!\})|(?=\})))*\}')
-_PLAIN_PAIR: Final = re.compile(r'"([ !#-\[\]-~]*)":"([ !#-\[\]-~]*)"')
+def inject_fields(context: Context | None = None) -> Fields:
+    """The global propagator's fields for *context* (default: the current one), on a plain dict."""
+    fields: Fields = {}
+    propagate.inject(fields, context=context)
+    return fields
 
 
 def encode(fields: Mapping[str, str]) -> str:
     """The slot value: compact ASCII JSON (safe in every AWS string field)."""
-    # Propagation fields are plain ASCII: for them, what json.dumps would write, written
-    # directly (it is measurable on every message); anything else goes through json.
-    if len(fields) == 1:
-        value = fields.get(_w3c.TRACEPARENT)
-        if type(value) is str:
-            written, slot = _w3c.last_slot
-            if value is written:  # the very string inject() just wrote: its slot is written too
-                return slot
-            if _w3c.is_bare_traceparent(value):
-                return '{"traceparent":"' + value + '"}'
-    parts = []
-    plain = _PLAIN_JSON_TEXT.fullmatch
-    for key, value in fields.items():
-        if type(key) is not str or type(value) is not str or not plain(key) or not plain(value):
-            return json.dumps(fields, separators=(",", ":"))
-        parts.append(f'"{key}":"{value}"')
-    return "{" + ",".join(parts) + "}"
+    return json.dumps(fields, separators=(",", ":"))
 
 
 def decode(value: object) -> Fields:
@@ -146,9 +123,6 @@ def _parse(text: str) -> object:
     """The JSON object in a slot's text, or None."""
     if len(text) > MAX_SLOT_CHARS or not text.lstrip().startswith("{"):
         return None
-    if _PLAIN_SLOT.fullmatch(text):
-        # Our own compact form with plain text only: json.loads would give these pairs.
-        return dict(_PLAIN_PAIR.findall(text))
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
@@ -170,16 +144,13 @@ def extract(fields: Mapping[str, str]) -> Context | None:
     """A context holding a valid *remote* span context from *fields*, or None."""
     if not fields:
         return None
-    context = _w3c.extract(fields)
-    if context is None:
-        context = propagate.extract(fields, context=Context(), getter=fields_getter)
+    context = propagate.extract(fields, context=Context(), getter=fields_getter)
     return context if is_remote_parent(context) else None
 
 
 def extract_slot(value: object) -> Context | None:
     """The context in one slot value (JSON text, bytes or a parsed object), or None."""
-    found = _w3c.from_slot(value) if type(value) is str else _w3c.from_fields(value)
-    return found if found is not None else extract(decode(value))
+    return extract(decode(value))
 
 
 def is_remote_parent(context: Context | None) -> bool:
@@ -279,15 +250,6 @@ def _get_ci(mapping: Mapping[Any, Any], name: str) -> object:
 
 def extract_attributes(attributes: object) -> Context | None:
     """Context from message attributes (any AWS shape), or None."""
-    if type(attributes) is dict and RESERVED_KEY in attributes:
-        # Our slot alone (no upstream per-field attributes to merge): read it directly.
-        for name in _field_spellings():
-            if name in attributes:
-                break
-        else:
-            found = _w3c.from_slot(attribute_value(attributes[RESERVED_KEY]))
-            if found is not None:
-                return found
     fields = fields_from_attributes(attributes)
     found = extract(fields)
     if found is None and "x-datadog-trace-id" in fields:

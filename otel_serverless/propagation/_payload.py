@@ -18,8 +18,15 @@ from typing import Any, Final
 
 from opentelemetry.context import Context
 
-from otel_serverless.propagation import _w3c
-from otel_serverless.propagation._carrier import MAPPING, RESERVED_KEY, SIZE_LIMIT, Fields, encode, extract_slot
+from otel_serverless.propagation._carrier import (
+    MAPPING,
+    RESERVED_KEY,
+    SIZE_LIMIT,
+    Fields,
+    encode,
+    extract,
+    extract_slot,
+)
 
 #: Why a payload was left alone (recorded on the producer span, never raised).
 NOT_JSON_OBJECT: Final = "not_json_object"
@@ -35,7 +42,7 @@ _CLOSING_BRACE: Final = ord("}")
 _FIRST_MEMBER: Final = _KEY_TEXT + ":"
 _LATER_MEMBER: Final = "," + _FIRST_MEMBER
 #: Where :func:`embed` leaves the slot of a lone traceparent: the last member of the top-level object.
-_TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"' + _w3c.BARE_TRACEPARENT_GROUPS + r'"\}\}[ \t\r\n]*')
+_TAIL: Final = re.compile(r'[{,]"_otel":\{"traceparent":"(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})"\}\}[ \t\r\n]*')
 _TAIL_BYTES: Final = re.compile(_TAIL.pattern.encode("ascii"))
 #: The length of the tail embed() writes for a lone version-00 traceparent.
 _BARE_TAIL_CHARS: Final = len(',"_otel":{"traceparent":"00-' + "0" * 32 + "-" + "0" * 16 + '-00"}}')
@@ -131,16 +138,17 @@ def from_tail(document: str | bytes) -> Context | None:
         # The tail exactly as embed() writes it, with nothing after it: no search needed
         # (nothing in it can hold another key, so its key is the last one, as rfind would find).
         found = _TAIL_BYTES.fullmatch(document, len(document) - _BARE_TAIL_CHARS)
-        if found is not None:
-            return _w3c.from_match(found)
-        marker = document.rfind(_KEY_BYTES)
-        if marker <= 0 or len(document) - marker > TAIL_CHARS:
-            return None
-        return _w3c.from_match(_TAIL_BYTES.fullmatch(document, marker - 1))
+        if found is None:
+            marker = document.rfind(_KEY_BYTES)
+            if marker <= 0 or len(document) - marker > TAIL_CHARS:
+                return None
+            found = _TAIL_BYTES.fullmatch(document, marker - 1)
+        return None if found is None else extract({"traceparent": found.group(1).decode("ascii")})
     marker = document.rfind(_KEY_TEXT)
     if marker <= 0 or len(document) - marker > TAIL_CHARS:
         return None
-    return _w3c.from_match(_TAIL.fullmatch(document, marker - 1))
+    match = _TAIL.fullmatch(document, marker - 1)
+    return None if match is None else extract({"traceparent": match.group(1)})
 
 
 def extract_document(document: str | bytes) -> Context | None:

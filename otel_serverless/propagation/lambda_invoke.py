@@ -22,7 +22,6 @@ from typing import Any, Final
 
 from opentelemetry.context import Context
 
-from otel_serverless.propagation import _w3c
 from otel_serverless.propagation._carrier import (
     CHANNEL_CLIENT_CONTEXT,
     DATADOG_KEY,
@@ -55,9 +54,6 @@ def extract_client_context(client_context: Any) -> Context | None:
     )
     if not isinstance(custom, MAPPING):
         return None
-    found = _w3c.from_fields(custom)  # what we send when the caller has no ClientContext of their own
-    if found is not None:
-        return found
     fields = lowered(custom.items())
     fields.pop(RESERVED_KEY.lower(), None)
     for nested in (DATADOG_KEY, RESERVED_KEY):

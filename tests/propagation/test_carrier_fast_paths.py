@@ -1,8 +1,8 @@
-"""The carriers' shortcuts give what the general path gives, and are really taken.
+"""Every carrier shape gives what the general path gives.
 
-Each shortcut (a slot holding a lone traceparent, our slot alone among message
-attributes, a payload whose context is its last member, a ClientContext with no
-user keys) is checked against the general path (parse everything, merge every
+Each shape (a slot, our slot among message attributes, a payload whose context is
+its last member — read from the tail without parsing a large document —, a
+ClientContext) is checked against the general path (parse everything, merge every
 field, hand them to the propagator) on a corpus of valid, invalid and hostile
 inputs, under both default propagator configurations and a non-default one.
 """
@@ -20,10 +20,10 @@ from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from otel_serverless.propagation import _carrier, _payload, _w3c, kinesis, lambda_invoke, sqs, stepfunctions
+from otel_serverless.propagation import _carrier, _payload, kinesis, lambda_invoke, sqs, stepfunctions
 from otel_serverless.propagation._carrier import RESERVED_KEY
 from tests.propagation.conftest import DEFAULT_PROPAGATORS, global_propagator
-from tests.propagation.test_w3c_fast_path import TRACEPARENTS, _facts
+from tests.propagation.test_w3c_through_carriers import TRACEPARENTS, _facts
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN = "00f067aa0ba902b7"
@@ -76,21 +76,6 @@ SLOTS: list[Any] = [
 def test_a_slot_gives_what_the_general_path_gives(propagator: TextMapPropagator) -> None:
     for value in SLOTS:
         assert facts(_carrier.extract_slot(value)) == general(_carrier.decode(value)), value
-
-
-def test_the_slot_shortcut_is_taken_for_what_we_write() -> None:
-    fields = _carrier.inject_fields(_remote_parent())
-    assert _w3c.from_slot(_carrier.encode(fields)) is not None
-    assert _w3c.from_fields({"traceparent": fields["traceparent"]}) is not None
-
-
-def test_the_shortcut_steps_aside_for_other_propagators() -> None:
-    with global_propagator(_Upper()):
-        assert _w3c.from_slot(_carrier.encode({"traceparent": VALID})) is None
-        assert _carrier.extract_slot(_carrier.encode({"traceparent": VALID})) is not None  # through the propagator
-        # Injection too: _Upper writes what the W3C propagator writes, but through its own inject().
-        assert _w3c.inject(_remote_parent()) is None
-        assert _carrier.inject_fields(_remote_parent()) == {"traceparent": VALID}
 
 
 def _remote_parent() -> Context:
