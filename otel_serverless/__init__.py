@@ -28,12 +28,14 @@ __all__ = ["Telemetry", "__version__", "configure", "flush", "instrument"]
 
 
 def instrument() -> None:
-    """Carry trace context across every AWS call made with boto3/botocore, and put log
-    records on the active span (idempotent)."""
-    from otel_serverless.botocore import instrument as _instrument
+    """Trace every call out and carry the context (idempotent): AWS SDK calls (upstream
+    botocore instrumentation, our propagation, retries and throttling) and HTTP calls from
+    urllib, urllib3, requests, httpx and aiohttp, each library when the code first imports
+    it (see :mod:`otel_serverless.instrumentation`); and put log records on the active span."""
+    from otel_serverless import instrumentation
     from otel_serverless.logs import span_events
 
-    _instrument()
+    instrumentation.install()
     span_events.install()
 
 

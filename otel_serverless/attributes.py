@@ -187,9 +187,20 @@ AWS_SQS_QUEUE_URL: Final = "aws.sqs.queue.url"
 AWS_SNS_TOPIC_ARN: Final = "aws.sns.topic.arn"
 AWS_KINESIS_STREAM_NAME: Final = "aws.kinesis.stream_name"
 AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN: Final = "aws.step_functions.state_machine.arn"
+#: Retries botocore made within the call (0: the first attempt was the last).
+AWS_RETRY_ATTEMPTS: Final = "aws.retry_attempts"
+#: Event on an AWS call's span: one attempt failed and was retried.
+AWS_RETRY_EVENT: Final = "aws.retry"
 FAAS_INVOKED_NAME: Final = "faas.invoked_name"
 FAAS_INVOKED_PROVIDER: Final = "faas.invoked_provider"
 FAAS_INVOKED_REGION: Final = "faas.invoked_region"
+
+# -- ours: AWS calls ---------------------------------------------------------------
+#: On an ``aws.retry`` event: the attempt that failed (1 = the first), and whether botocore counts it as throttled.
+AWS_RETRY_ATTEMPT: Final = PREFIX + "retry.attempt"
+AWS_THROTTLED: Final = PREFIX + "aws.throttled"
+#: On an AWS call's span: attempts answered with a throttling error.
+AWS_THROTTLED_ATTEMPTS: Final = PREFIX + "aws.throttled_attempts"
 
 # -- ours: propagation (producer side) ----------------------------------------------
 #: Messages of this call that carry the trace context / that could not (limits, no

@@ -29,7 +29,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_serverless import __version__, _capture
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, report, warn_once
-from otel_serverless.botocore import _config, _registry, _upstream
+from otel_serverless.botocore import _config, _registry, _retries, _upstream
 from otel_serverless.botocore._base import Call, Extension
 from otel_serverless.propagation._carrier import MAPPING, inject_fields
 
@@ -69,6 +69,7 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     # try/except rather than guard() on this path: a context manager per block is
     # measurable in the warm invocation (benchmark G5).
     try:
+        _retries.watch(instance)
         active, params = _start(instance, args[0], params)
     except Exception as error:
         report("botocore.start", error)

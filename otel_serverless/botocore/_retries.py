@@ -1,0 +1,167 @@
+"""Retries, throttling and the resource on every AWS call's span (upstream's or ours).
+
+botocore retries inside one API call: each attempt ends in a ``needs-retry`` event
+with the attempt number and the response or connection error. We listen on each
+client's own event emitter (registered once per client, on its first call) and, on
+the call's span:
+
+* ``aws.retry_attempts``: retries made (0 when the first attempt was the last);
+* one ``aws.retry`` event per attempt that failed and *was* retried, at the time
+  its answer came: the error code (``error.type``), ``http.response.status_code``,
+  ``serverless.retry.attempt`` and ``serverless.aws.throttled`` (botocore's own
+  detector, so modeled throttling errors count too); known once the next attempt
+  answers, so the final answer never adds one;
+* ``serverless.aws.throttled_attempts``: how many attempts were throttled.
+
+Before serialisation (``before-parameter-build``) the resource the call names goes on
+the span where it is cheap: the bucket and key, the table, the queue URL, the topic,
+the stream, the state machine.
+
+The handlers act only when the current span is the call's own (upstream's botocore
+scope, or ours), and return None, so botocore's own decisions are never changed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from opentelemetry import trace
+from opentelemetry.trace import Span
+from opentelemetry.util.types import AttributeValue
+
+from otel_serverless import attributes as attr
+from otel_serverless._guard import report
+from otel_serverless.botocore import _upstream
+
+_OURS: Final = "otel_serverless.botocore"
+_UNIQUE: Final = "otel_serverless.retries"
+#: Longest resource name copied onto a span.
+_MAX_CHARS: Final = 1024
+
+#: Parameters naming the call's resource, by botocore service name: (parameter, attribute, as a list).
+_RESOURCES: Final[dict[str, tuple[tuple[str, str, bool], ...]]] = {
+    "s3": (("Bucket", attr.AWS_S3_BUCKET, False), ("Key", attr.AWS_S3_KEY, False)),
+    "dynamodb": (("TableName", attr.AWS_DYNAMODB_TABLE_NAMES, True),),
+    "sqs": (("QueueUrl", attr.AWS_SQS_QUEUE_URL, False),),
+    "sns": (("TopicArn", attr.AWS_SNS_TOPIC_ARN, False),),
+    "kinesis": (("StreamName", attr.AWS_KINESIS_STREAM_NAME, False),),
+    "stepfunctions": (("stateMachineArn", attr.AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN, False),),
+}
+
+
+@dataclass
+class _Attempts:
+    span: Span
+    #: The last failed attempt's event, added once the next attempt shows it was retried.
+    pending: tuple[dict[str, AttributeValue], int] | None = None
+    throttled: int = 0
+
+
+_state: contextvars.ContextVar[_Attempts | None] = contextvars.ContextVar("otel_serverless_retries", default=None)
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+_detector: Any = None
+
+
+def watch(client: Any) -> None:
+    """Listen on *client*'s events (once per client)."""
+    events = client.meta.events
+    if events in _watched:
+        return
+    events.register("needs-retry", _on_needs_retry, unique_id=_UNIQUE + ".needs-retry")
+    events.register("before-parameter-build", _on_params, unique_id=_UNIQUE + ".params")
+    _watched.add(events)
+
+
+def _call_span() -> Span | None:
+    span = trace.get_current_span()
+    name = getattr(getattr(span, "instrumentation_scope", None), "name", None)
+    if name == _OURS or _upstream.current_span_is_upstream():
+        return span if span.is_recording() else None
+    return None
+
+
+def _is_throttling(kwargs: dict[str, Any]) -> bool:
+    global _detector
+    if _detector is None:
+        from botocore.retries.standard import RetryEventAdapter, ThrottlingErrorDetector
+
+        _detector = ThrottlingErrorDetector(RetryEventAdapter())
+    return bool(_detector.is_throttling_error(**kwargs))
+
+
+def _failure(kwargs: dict[str, Any], attempt: int) -> dict[str, AttributeValue] | None:
+    """The event of a failed attempt, or None when the attempt succeeded."""
+    caught = kwargs.get("caught_exception")
+    response = kwargs.get("response")
+    attributes: dict[str, AttributeValue] = {attr.AWS_RETRY_ATTEMPT: attempt}
+    if caught is not None:
+        attributes[attr.EXCEPTION_TYPE] = type(caught).__qualname__
+    elif isinstance(response, tuple) and len(response) == 2:
+        status = getattr(response[0], "status_code", None)
+        parsed = response[1] if isinstance(response[1], Mapping) else {}
+        error = parsed.get("Error")
+        code = error.get("Code") if isinstance(error, Mapping) else None
+        if not (isinstance(status, int) and status >= 400) and not code:
+            return None
+        if isinstance(status, int):
+            attributes[attr.HTTP_RESPONSE_STATUS_CODE] = status
+        if isinstance(code, str) and code:
+            attributes[attr.ERROR_TYPE] = code[:_MAX_CHARS]
+    else:
+        return None
+    attributes[attr.AWS_THROTTLED] = _is_throttling(kwargs)
+    return attributes
+
+
+def _on_needs_retry(**kwargs: Any) -> None:
+    try:
+        span = _call_span()
+        if span is None:
+            return
+        attempt = kwargs.get("attempts")
+        if not isinstance(attempt, int):
+            return
+        state = _state.get()
+        if state is None or state.span is not span or attempt == 1:
+            state = _Attempts(span)
+            _state.set(state)
+        if state.pending is not None:
+            # A next attempt answered: the previous failure was retried.
+            event, at = state.pending
+            span.add_event(attr.AWS_RETRY_EVENT, event, timestamp=at)
+            state.pending = None
+        failure = _failure(kwargs, attempt)
+        if failure is not None:
+            state.pending = (failure, time.time_ns())
+            if failure.get(attr.AWS_THROTTLED):
+                state.throttled += 1
+        span.set_attributes({attr.AWS_RETRY_ATTEMPTS: attempt - 1, attr.AWS_THROTTLED_ATTEMPTS: state.throttled})
+    except Exception as error:
+        report("botocore.retries", error)
+
+
+def _on_params(params: Any = None, model: Any = None, **kwargs: Any) -> None:
+    try:
+        if not isinstance(params, Mapping):
+            return
+        service = getattr(getattr(model, "service_model", None), "service_name", None)
+        wanted = _RESOURCES.get(service) if isinstance(service, str) else None
+        if not wanted:
+            return
+        span = _call_span()
+        if span is None:
+            return
+        found: dict[str, AttributeValue] = {}
+        for parameter, attribute, listed in wanted:
+            value = params.get(parameter)
+            if isinstance(value, str) and value:
+                found[attribute] = [value[:_MAX_CHARS]] if listed else value[:_MAX_CHARS]
+        if found:
+            span.set_attributes(found)
+    except Exception as error:
+        report("botocore.resources", error)
