@@ -10,6 +10,7 @@ distros are installed, pick ours with ``OTEL_PYTHON_DISTRO=otel_serverless`` and
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -21,7 +22,26 @@ from otel_serverless._guard import guard
 
 
 class OtelServerlessDistro(BaseDistro):  # type: ignore[misc]  # BaseDistro is untyped
-    """Defaults for the standard variables; a user's own values always win."""
+    """Defaults for the standard variables; a user's own values always win.
+
+    ``opentelemetry-instrument`` asks the distro to load each installed instrumentor,
+    and loading one imports its library: every installed library at start-up, used or
+    not. For the libraries :mod:`otel_serverless.instrumentation` covers (and our own
+    botocore propagation) we arm them for their first import and first call instead;
+    every other instrumentor loads as upstream does. Disabled names never reach us
+    (``opentelemetry-instrument`` skips them) and are skipped by the arming too.
+    """
+
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        from otel_serverless import instrumentation
+
+        if entry_point.name in instrumentation.COVERED:
+            instrumentation.install()
+            return
+        if entry_point.name == "httpx2" and importlib.util.find_spec("httpx2") is None:
+            # Its dependency check passes on httpx alone, and loading it imports httpx.
+            return
+        super().load_instrumentor(entry_point, **kwargs)
 
     def _configure(self, **kwargs: Any) -> None:
         os.environ.setdefault("OTEL_TRACES_EXPORTER", "otlp")

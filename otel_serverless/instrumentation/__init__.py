@@ -29,14 +29,17 @@ import logging
 import os
 import threading
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 from otel_serverless.instrumentation import _first_call, _post_import
 from otel_serverless.instrumentation._libraries import BY_NAME, EXTRA, LIBRARIES, OURS_BOTOCORE, Library
 
-__all__ = ["LIBRARIES", "OURS_BOTOCORE", "disabled", "install", "loaded", "reset_for_tests"]
+__all__ = ["COVERED", "LIBRARIES", "OURS_BOTOCORE", "disabled", "install", "loaded", "reset_for_tests"]
 
 logger = logging.getLogger(__name__)
+
+#: The ``opentelemetry_instrumentor`` entry-point names :func:`install` covers.
+COVERED: Final = frozenset({*BY_NAME, OURS_BOTOCORE})
 
 _lock = threading.RLock()
 _installed = False
@@ -50,7 +53,7 @@ def disabled() -> frozenset[str]:
     names = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
     names.discard("")
     if "*" in names:
-        return frozenset({*BY_NAME, OURS_BOTOCORE})
+        return COVERED
     return frozenset(names)
 
 
