@@ -49,7 +49,7 @@ def client(region: str | None, max_attempts: int, calls: Calls, max_workers: int
 
     session = botocore.session.get_session()
     config = Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         max_pool_connections=max(10, max_workers),
         user_agent_extra="otel-serverless-rollout",
     )
