@@ -147,12 +147,17 @@ def health_ring_svg(health: float | None) -> str:
     circumference = 2 * math.pi * radius
     level = "unknown" if health is None else "good" if health >= 0.99 else "warn" if health >= 0.95 else "bad"
     share = 0.0 if health is None else min(1.0, max(0.0, health))
+    value = (
+        f'<circle class="ring-value" cx="32" cy="32" r="{radius}" stroke-width="{stroke}" fill="none" '
+        f'stroke-dasharray="{circumference * share:.2f} {circumference:.2f}" transform="rotate(-90 32 32)" '
+        f'stroke-linecap="round"/>'
+        if share > 0
+        else ""  # a round cap would draw a dot for nothing
+    )
     return (
         f'<svg class="ring ring-{level}" viewBox="0 0 64 64" width="64" height="64" aria-hidden="true">'
         f'<circle class="ring-track" cx="32" cy="32" r="{radius}" stroke-width="{stroke}" fill="none"/>'
-        f'<circle class="ring-value" cx="32" cy="32" r="{radius}" stroke-width="{stroke}" fill="none" '
-        f'stroke-dasharray="{circumference * share:.2f} {circumference:.2f}" transform="rotate(-90 32 32)" '
-        f'stroke-linecap="round"/></svg>'
+        f"{value}</svg>"
     )
 
 

@@ -19,7 +19,8 @@ from otel_serverless.insights._html_charts import (
     split_bar,
     timeline_svg,
 )
-from otel_serverless.insights._html_map import READ_EDGES, READ_NODES, service_map_svg
+from otel_serverless.insights._html_layout import READ_EDGES, READ_NODES
+from otel_serverless.insights._html_map import service_map_svg
 from otel_serverless.insights._html_values import (
     DASH,
     MAX_ROWS,
@@ -212,7 +213,8 @@ def _card(report: Mapping[str, Any], figure: _Figure, span: str) -> str:
 def _cards(report: Mapping[str, Any], span: str) -> str:
     health = num(report.get("health"))
     cold_added = num(report.get("cold_start_added_ms"))
-    cold_sub = f"{esc(fmt_share(report.get('cold_start_share')))} of invocations"
+    cold_share = num(report.get("cold_start_share"))
+    cold_sub = f"{esc(fmt_share(cold_share))} of invocations" if cold_share is not None else "share unknown"
     if cold_added is not None:
         cold_sub += f" · +{esc(fmt_ms(cold_added))} each"
     health_value = (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from otel_serverless.insights import _html_layout
 from otel_serverless.insights.html import render_html
 from tests.insights import chromium
 from tests.insights.html_dom import Element, parse
@@ -161,11 +162,18 @@ def test_service_map_draws_every_node_and_labels_edges_with_calls_and_errors() -
     assert nodes["sqs:analysis-words"].one(class_="node-name").text == "analysis-words"
     assert nodes["count-words"].one(class_="node-kind").text == "λ function · 380 inv"
     assert nodes["count-words"].one(class_="node-badge-text").text == "31"  # its errors
-    edges = svg.find_all("g", data_source=lambda _: True)
-    assert len(edges) == len(report["edges"])
-    failing = next(edge for edge in edges if edge.attrs["data-target"] == "count-words" and "31" in edge.text)
+    edges = svg.find_all("g", class_=lambda value: "edge" in value.split())
+    tags = svg.find_all("g", class_=lambda value: "edge-tag" in value.split())
+    assert len(edges) == len(tags) == len(report["edges"])
+    failing = next(tag for tag in tags if tag.attrs["data-target"] == "count-words" and "31" in tag.text)
     assert [text.text for text in failing.find_all("text")] == ["380 calls", "31 errors"]
-    assert "edge-error" in failing.classes()
+    assert "edge-tag-error" in failing.classes()
+    assert [edge.attrs["data-source"] for edge in edges if "edge-error" in edge.classes()] == [
+        "states:post-report",
+        "kinesis:post-stats",
+        "sqs:analysis-words",
+        "upload-post",
+    ]  # the failing edges, drawn last (over the others), busiest on top
     # Calls flow left to right: a node sits after its callers, in a later column or band.
     position = {key: _translate(node) for key, node in nodes.items()}
     for edge in report["edges"]:
@@ -192,6 +200,28 @@ def test_service_map_wraps_a_long_chain_into_bands_that_fit_the_page() -> None:
     assert float(svg.attrs["width"]) <= 1180
     rows = sorted({_translate(node)[1] for node in svg.find_all("g", data_node=lambda _: True)})
     assert len(rows) == 3  # 12 columns, 4 to a band
+
+
+def test_an_edge_that_skips_a_column_passes_between_the_nodes_there() -> None:
+    nodes = [{"id": name, "kind": "function"} for name in ("a", "b", "c", "d")]
+    edges = [
+        {"source": "a", "target": "b", "calls": 5, "errors": 0},
+        {"source": "b", "target": "c", "calls": 5, "errors": 0},
+        {"source": "a", "target": "d", "calls": 5, "errors": 0},
+        {"source": "d", "target": "c", "calls": 5, "errors": 0},
+        {"source": "a", "target": "c", "calls": 1, "errors": 0},
+        {"source": "c", "target": "a", "calls": 1, "errors": 1},  # a cycle: drawn back against the flow
+    ]
+    drawn = _html_layout.layout(nodes, edges)
+    by_id = {node.id: node for node in drawn.nodes}
+    assert [by_id[key].column for key in "abcd"] == [0, 1, 2, 1]
+    skip = next(edge for edge in drawn.edges if (edge.source.id, edge.target.id) == ("a", "c"))
+    (waypoint,) = skip.waypoints
+    assert waypoint.column == 1
+    for other in (by_id["b"], by_id["d"]):  # the waypoint has a slot of its own in column 1
+        assert waypoint.y + waypoint.height <= other.y or waypoint.y >= other.y + other.height
+    back = next(edge for edge in drawn.edges if edge.source.id == "c")
+    assert back.back and back.path.startswith(f"M{by_id['c'].x:.1f},")
 
 
 # --- hostile and malformed input --------------------------------------------------------------------
