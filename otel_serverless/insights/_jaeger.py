@@ -1,9 +1,10 @@
 """Source: Jaeger's query API (``/api/services``, ``/api/traces``), paged and time-windowed.
 
-Jaeger answers at most ``limit`` whole traces per query, with no cursor: when a page
-is full, the next one asks for the same service with the window's end moved to the
-oldest trace start seen, until a page comes back short. A trace found through
-several services is read once.
+Jaeger answers at most ``limit`` whole traces per query (the most recent first), with no
+cursor: when a page is full, the next one asks for the same service with the window's
+end moved to the earliest start of that service's spans in the page (inclusive: a trace
+met twice is read once), until a page comes back short. A trace found through several
+services is read once.
 """
 
 from __future__ import annotations
@@ -105,15 +106,25 @@ def _pages(base: str, service: str, start_ns: int, end_ns: int) -> Iterator[dict
         yield from page
         if len(page) < PAGE:
             return
-        oldest = min((_trace_start_us(trace) for trace in page), default=end_us)
-        # Every trace of a full page starts at or after *oldest*: ask again below it.
-        end_us = min(end_us - 1, oldest)
+        oldest = min((_service_start_us(trace, service) for trace in page), default=end_us)
+        # Every trace of the service after *oldest* was in this page: ask again up to it.
+        end_us = oldest if oldest < end_us else end_us - 1
 
 
-def _trace_start_us(trace: dict[str, Any]) -> int:
-    starts = [span.get("startTime") for span in trace.get("spans") or () if isinstance(span, dict)]
-    numbers = [start for start in starts if isinstance(start, int)]
-    return min(numbers) if numbers else 0
+def _service_start_us(trace: dict[str, Any], service: str) -> int:
+    """The earliest start of *service*'s spans in *trace* (of any span, if it has none)."""
+    processes = trace.get("processes") if isinstance(trace.get("processes"), dict) else {}
+    starts: list[int] = []
+    every: list[int] = []
+    for span in trace.get("spans") or ():
+        start = span.get("startTime") if isinstance(span, dict) else None
+        if not isinstance(start, int):
+            continue
+        every.append(start)
+        process = processes.get(span.get("processID"), {}) if isinstance(processes, dict) else {}
+        if isinstance(process, dict) and process.get("serviceName") == service:
+            starts.append(start)
+    return min(starts or every or [0])
 
 
 def _tag_value(tag: dict[str, Any]) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from otel_serverless.insights import Window, build_report
+from otel_serverless.insights import Window, _jaeger, build_report
 from tests.e2e.conftest import Backends
 
 CLI = (sys.executable, "-m", "otel_serverless.cli")
@@ -56,7 +56,9 @@ def _same_figures(from_file: dict[str, Any], from_jaeger: dict[str, Any]) -> lis
 
 
 @pytest.mark.e2e
-def test_the_same_figures_from_the_file_and_from_jaeger(backends: Backends, tmp_path: Path) -> None:
+def test_the_same_figures_from_the_file_and_from_jaeger(
+    backends: Backends, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AWS_"))}
     started = time.time_ns()
     result = subprocess.run(
@@ -81,6 +83,10 @@ def test_the_same_figures_from_the_file_and_from_jaeger(backends: Backends, tmp_
         time.sleep(2)
     assert not problems, "\n".join(problems) + "\n" + backends.logs()[-2000:]
     assert from_jaeger["sources"][0].startswith(backends.jaeger_query_url)
+    # Paged: two traces a query, the same figures.
+    monkeypatch.setattr(_jaeger, "PAGE", 2)
+    paged = build_report(window, jaeger=backends.jaeger_query_url, compare=False)
+    assert not _same_figures(from_file, paged)
 
 
 @pytest.mark.e2e
