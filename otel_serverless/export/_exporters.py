@@ -30,9 +30,19 @@ def otlp_protocol() -> str:
 
 def otlp_exporter(protocol: str | None = None) -> SpanExporter:
     if (protocol or otlp_protocol()) == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
-
-        return GrpcExporter()
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+        except ImportError as error:
+            # gRPC is an extra (and out of the default layer): spans still go somewhere useful.
+            warn_once(
+                "exporter:grpc",
+                f"otel-serverless: OTEL_EXPORTER_OTLP_PROTOCOL is grpc, but OTLP/gRPC export is not installed "
+                f"({preview(error.name or 'grpc')} is missing): install otel-serverless[grpc] (or build the "
+                "layer with --with-grpc). Exporting over http/protobuf instead: point "
+                "OTEL_EXPORTER_OTLP_ENDPOINT at the collector's OTLP/HTTP port (4318)",
+            )
+        else:
+            return GrpcExporter()
     if _settings.read_choice(env.OTEL_SERVERLESS_EXPORTER, ("fast", "sdk"), "fast") == "sdk":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 

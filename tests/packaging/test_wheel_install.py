@@ -64,6 +64,8 @@ def test_the_wheel_installs_and_the_sample_prints_a_trace(wheel: Path, tmp_path:
     assert "POST /posts" in lines[1]
     assert any("posts-queue send" in line for line in lines[2:])
     assert "Traceback" not in sample.stderr
+    # OTLP/HTTP needs no gRPC: grpcio (the largest dependency by far) comes with the grpc extra only.
+    assert _run(python, "-c", "import grpc").returncode != 0
 
 
 def test_the_wheel_carries_the_licence_as_an_spdx_expression(wheel: Path) -> None:
@@ -71,3 +73,13 @@ def test_the_wheel_carries_the_licence_as_an_spdx_expression(wheel: Path) -> Non
         (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
         fields = archive.read(metadata).decode().split("\n\n", 1)[0].splitlines()
     assert "License-Expression: Apache-2.0" in fields
+
+
+def test_grpc_is_an_extra(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().split("\n\n", 1)[0].splitlines()
+    assert "Provides-Extra: grpc" in lines
+    grpc = [line for line in lines if line.startswith("Requires-Dist:") and "grpc" in line]
+    assert all("; extra == " in line for line in grpc), grpc  # never a plain requirement
+    assert len([line for line in grpc if line.endswith('extra == "grpc"')]) == 2, grpc
