@@ -22,4 +22,5 @@ MODULES = (
     "bench_invocation",  # G5
     "bench_export",  # G6, G7
     "bench_lambda",  # extra entries from the Lambda handler work
+    "bench_rollout",  # R1, R2 (rollout instrument over 1,000 moto functions)
 )

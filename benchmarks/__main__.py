@@ -29,6 +29,7 @@ KNOWN_IDS = {
     "bench_propagation": ("G4",),
     "bench_invocation": ("G5",),
     "bench_export": ("G6", "G7"),
+    "bench_rollout": ("R1", "R2"),
 }
 
 

@@ -104,6 +104,10 @@ class LambdaProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One write per answer, sent at once: headers and body in separate small packets
+            # would stall each call on Nagle and delayed ACKs (40 ms) for a client that waits.
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
@@ -141,6 +145,7 @@ class LambdaProxy:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                self.wfile.flush()
 
             do_GET = do_POST = do_PUT = do_DELETE = _any
 
