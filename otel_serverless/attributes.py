@@ -26,7 +26,7 @@ AWS_LOG_GROUP_NAMES: Final = "aws.log.group.names"
 SERVICE_NAME: Final = "service.name"
 
 # -- ours: pipeline health -----------------------------------------------------
-#: Spans dropped because the export queue was full (on the next exported span).
+#: Spans lost since the last report (a full export queue, failed exports), on the next local root span.
 EXPORT_DROPPED: Final = PREFIX + "export.dropped_spans"
 
 # -- Lambda handler (consumer side): standard keys -------------------------------
@@ -98,6 +98,8 @@ PAYLOAD_MESSAGE: Final = PREFIX + "payload.message"
 INBOUND_UNTRUSTED: Final = PREFIX + "inbound.untrusted"
 #: On a link: the producer context came from an untrusted inbound request.
 LINK_UNTRUSTED: Final = PREFIX + "link.untrusted"
+#: On a link: the context of the function's trace header, whose Sampled=0 we did not take as the parent's decision.
+LINK_XRAY_UNSAMPLED: Final = PREFIX + "link.xray_unsampled"
 #: On a deterministic link (S3 object, DynamoDB item): the key both sides derive it from.
 LINK_CORRELATION_ID: Final = PREFIX + "link.correlation_id"
 SQS_MESSAGE_GROUP_ID: Final = PREFIX + "sqs.message_group_id"

@@ -7,6 +7,14 @@ timeout and its retries. In Lambda that is billed time, or a timed-out
 invocation. Here every export runs on one worker thread; a flush only wakes the
 worker and waits for it, at most until the deadline. Spans the worker has not
 sent by then stay with it and go out on its next round.
+
+Nothing is lost silently. A span that cannot be queued (the queue is full) or
+whose export failed for good (the collector refused it, or retries ran out) is
+counted: :attr:`DeadlineBatchSpanProcessor.lost` in all, a bounded log line with
+the counts (at most one per :data:`LOSS_LOG_INTERVAL_S`), and the count since the
+last report on the next local root span this processor sees start
+(``serverless.export.dropped_spans``), so the loss reaches the backend with the
+first export that gets through.
 """
 
 from __future__ import annotations
@@ -22,18 +30,22 @@ from typing import Final, Protocol, runtime_checkable
 
 from opentelemetry.context import (
     _SUPPRESS_INSTRUMENTATION_KEY,  # the API's own key; the SDK uses it the same way
+    Context,
     attach,
     detach,
     set_value,
 )
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import TraceFlags
 
-from otel_serverless._guard import guard, report, warn_once
+from otel_serverless._guard import guard, logger, report
+from otel_serverless.attributes import EXPORT_DROPPED
 
 #: Largest flush sent on the caller's thread (encoding more could overrun a short deadline).
 INLINE_MAX_SPANS: Final = 64
+#: Least time between two log lines about lost spans (each says the counts so far).
+LOSS_LOG_INTERVAL_S: Final = 30.0
 
 
 class Export(Protocol):
@@ -53,6 +65,14 @@ class Resumable(Protocol):
 
     def begin(self, spans: Sequence[ReadableSpan]) -> Export | None:
         """An export of *spans*, or None if the exporter is busy."""
+
+
+@runtime_checkable
+class CountsRejected(Protocol):
+    """An exporter that tells how many spans a collector rejected in exports it reported successful."""
+
+    def take_rejected(self) -> int:
+        """Spans rejected since the last call (OTLP partial success)."""
 
 
 class DeadlineBatchSpanProcessor(SpanProcessor):
@@ -84,7 +104,14 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         self._exporting = False
         self._handover: tuple[Export, int] | None = None
         self._begin = exporter.begin if isinstance(exporter, Resumable) else None
+        self._take_rejected = exporter.take_rejected if isinstance(exporter, CountsRejected) else None
+        #: Spans not queued because the queue was full.
         self.dropped = 0
+        #: Spans in exports that failed for good (refused, retries ran out) or that the collector rejected.
+        self.failed = 0
+        #: Lost since the count last rode on a span (see :meth:`on_start`).
+        self._unreported = 0
+        self._loss_logged_at = -math.inf
         self._stopping = False
         self._worker: threading.Thread | None = None
         if hasattr(os, "register_at_fork"):
@@ -93,7 +120,23 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
             forget = weakref.WeakMethod(self._forget_worker)
             os.register_at_fork(after_in_child=lambda: _call(forget))
 
-    # -- SpanProcessor (on_start: the base class's, which does nothing) -------------
+    @property
+    def lost(self) -> int:
+        """Every span this processor accepted to export and could not: dropped and failed."""
+        return self.dropped + self.failed
+
+    # -- SpanProcessor ----------------------------------------------------------------
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if not self._unreported:  # the usual case: one attribute read per span
+            return
+        parent = span.parent
+        if parent is not None and not parent.is_remote:
+            return  # the count rides on a local root (an invocation, a request), not on a child
+        with self._lock:
+            count, self._unreported = self._unreported, 0
+        if count:
+            span.set_attribute(EXPORT_DROPPED, count)
+
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
         # The flags' bit, not the .sampled property: one call less per span.
@@ -103,6 +146,7 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         with self._lock:
             if len(queue) >= self._max_queue_size:
                 self.dropped += 1
+                self._unreported += 1
                 dropped = True
             else:
                 queue.append(span)
@@ -110,7 +154,7 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
                 dropped = False
             full = len(queue) >= self._batch_size
         if dropped:
-            warn_once("export:queue-full", "otel-serverless: export queue full, dropping spans")
+            self._log_loss("the export queue is full")
             return
         if self._worker is None:
             self._ensure_worker()
@@ -170,17 +214,42 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
 
     def _finish_batch(self, count: int, result: SpanExportResult | None, *, wake_worker: bool = False) -> None:
         """Count a batch as done (by whichever thread ended it); wake whoever waits."""
+        failed = result is not SpanExportResult.SUCCESS
+        # Spans the collector took the request for and rejected are lost as well.
+        rejected = 0 if failed or self._take_rejected is None else min(count, max(0, self._take_rejected()))
         with self._lock:
             self._finished += count
-            if result is not SpanExportResult.SUCCESS:
+            if failed:
                 self._failed_exports += 1
+            lost = count if failed else rejected
+            self.failed += lost
+            self._unreported += lost
             self._exporting = False
             more = bool(self._queue) or bool(self._waiters)
+        if failed:
+            self._log_loss("an export failed")
+        elif rejected:
+            self._log_loss("the collector rejected part of an export")
         self._release_waiters()
         if more and wake_worker:
             # Spans ended (or flushes began) while this batch was out: the worker takes them.
             self._ensure_worker()
             self._wake.set()
+
+    def _log_loss(self, why: str) -> None:
+        now = time.monotonic()
+        if now - self._loss_logged_at < LOSS_LOG_INTERVAL_S:
+            return
+        self._loss_logged_at = now
+        logger.warning(
+            "otel-serverless: spans were lost (%s): %d so far, %d of them in failed exports and %d dropped "
+            "from a full queue; the count goes with the next span exported as %s",
+            why,
+            self.lost,
+            self.failed,
+            self.dropped,
+            EXPORT_DROPPED,
+        )
 
     def shutdown(self) -> None:
         if self._stopping:

@@ -277,6 +277,8 @@ class OTLPSpanExporter(SpanExporter):
         #: Held by one export from its start to its end, whichever thread finishes it.
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        self._rejected = 0
+        self._rejected_lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             # A forked child gets the lock as some parent thread held it, and the parent's socket.
             renew = weakref.WeakMethod(self._renew_after_fork)
@@ -371,10 +373,19 @@ class OTLPSpanExporter(SpanExporter):
         )
         return SpanExportResult.FAILURE
 
+    def take_rejected(self) -> int:
+        """Spans the collector accepted the request for but rejected (partial success) since the last call."""
+        with self._rejected_lock:
+            count, self._rejected = self._rejected, 0
+        return count
+
     def _check_partial(self, answer: bytes) -> None:
         partial = _partial_success(answer) if answer else None
         if partial is not None:
             rejected, message = partial
+            if rejected > 0:
+                with self._rejected_lock:
+                    self._rejected += rejected
             warn_once(
                 "export:partial",
                 f"otel-serverless: the collector rejected {rejected} span(s): {preview(message, 200)}",
