@@ -29,7 +29,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_serverless import __version__, _capture
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, report, warn_once
-from otel_serverless.botocore import _config, _registry, _retries, _upstream
+from otel_serverless.botocore import _config, _registry, _retries, _trace_header, _upstream
 from otel_serverless.botocore._base import Call, Extension
 from otel_serverless.propagation._carrier import MAPPING, inject_fields
 
@@ -99,6 +99,8 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
 
 def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, Any]:
     service = instance.meta.service_model.service_name
+    if service == "lambda":
+        _trace_header.watch(instance)
     extension_type = _registry.lookup(service, operation)
     if extension_type is None or not isinstance(params, MAPPING) or _suppressed():
         return None, params
