@@ -66,13 +66,14 @@ def timeline_svg(buckets: Sequence[Mapping[str, Any]]) -> str:
     slot = plot_w / max(1, len(points))
     bar_w = min(48.0, max(1.0, slot * 0.78))
     times = [moment for moment, _, _ in points if moment is not None]
-    with_date = bool(times) and (max(times) - min(times)).total_seconds() > 86_400
+    spread = (max(times) - min(times)).total_seconds() if times else 0.0
+    with_date, with_seconds = spread > 86_400, spread < 600
     label_every = max(1, math.ceil(len(points) / 8))
     for index, (moment, invocations, errors) in enumerate(points):
         x = left + slot * index + (slot - bar_w) / 2
         inv_h = plot_h * min(invocations, top_value) / top_value
         err_h = plot_h * min(errors, invocations or errors, top_value) / top_value
-        when = fmt_time(moment, True) + " UTC" if moment else "bucket " + str(index + 1)
+        when = fmt_time(moment, True, with_seconds) + " UTC" if moment else "bucket " + str(index + 1)
         tip = f"{when}: {fmt_int(invocations)} invocations, {fmt_int(errors)} errors"
         parts.append(f"<g><title>{esc(tip)}</title>")
         parts.append(
@@ -88,7 +89,7 @@ def timeline_svg(buckets: Sequence[Mapping[str, Any]]) -> str:
         if moment is not None and index % label_every == 0:
             parts.append(
                 f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
-                f"{esc(fmt_time(moment, with_date))}</text>"
+                f"{esc(fmt_time(moment, with_date, with_seconds))}</text>"
             )
     parts.append(f'<line class="baseline" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
     parts.append(

@@ -166,8 +166,9 @@ def fmt_change(value: float) -> str:
     return f"{arrow} {text}"
 
 
-def fmt_time(moment: datetime, with_date: bool) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+def fmt_time(moment: datetime, with_date: bool, with_seconds: bool = False) -> str:
+    """A UTC time; seconds only when the window is short enough for them to tell buckets apart."""
+    return moment.strftime(("%Y-%m-%d " if with_date else "") + ("%H:%M:%S" if with_seconds else "%H:%M"))
 
 
 def fmt_span(seconds: float) -> str:

@@ -9,6 +9,7 @@ offline, years later, anywhere. Every string in the report came from traces and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from otel_serverless.insights._html_charts import (
@@ -64,7 +65,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     window = mapping(report.get("window"))
     start, end = parse_time(window.get("start")), parse_time(window.get("end"))
     span = f" ({fmt_span((end - start).total_seconds())})" if start and end and end > start else ""
-    window_text = f"{_when(start)} → {_when(end)} UTC{span}"
+    short = bool(start and end and (end - start).total_seconds() < 3600)
+    window_text = f"{_when(start, short)} → {_when(end, short)} UTC{span}"
     empty = not num(report.get("invocations")) and not rows(report.get("functions")) and not rows(report.get("nodes"))
     body = [
         _header(report, window_text),
@@ -97,8 +99,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     )
 
 
-def _when(moment: Any) -> str:
-    return fmt_time(moment, True) if moment is not None else "?"
+def _when(moment: datetime | None, with_seconds: bool) -> str:
+    return fmt_time(moment, True, with_seconds) if moment is not None else "?"
 
 
 def _section(title: str, anchor: str, content: str) -> str:

@@ -150,6 +150,19 @@ def test_timeline_draws_a_bar_per_bucket_with_errors() -> None:
     assert [label.text for label in chart.find_all("text")][-1] == "time (UTC), per bucket"
 
 
+def test_a_short_window_is_labelled_to_the_second() -> None:
+    report = full_report()
+    report["window"] = {"start": "2026-12-07T08:54:40Z", "end": "2026-12-07T08:54:56.5Z"}
+    report["timeline"] = [
+        {"start": f"2026-12-07T08:54:{40 + tick:02d}Z", "invocations": tick % 3, "errors": 0} for tick in range(16)
+    ]
+    page = _page(report)
+    assert page.one(class_="window").text == "2026-12-07 08:54:40 → 2026-12-07 08:54:56 UTC (16 s)"
+    texts = page.one("svg", class_="chart timeline").find_all("text", text_anchor="middle")
+    labels = [text.text for text in texts]
+    assert labels == ["08:54:40", "08:54:42", "08:54:44", "08:54:46", "08:54:48", "08:54:50", "08:54:52", "08:54:54"]
+
+
 def test_service_map_draws_every_node_and_labels_edges_with_calls_and_errors() -> None:
     report = full_report()
     page = _page(report)
