@@ -60,7 +60,8 @@ _SEVERITY = {
 
 
 def render_html(report: Mapping[str, Any]) -> str:
-    """The whole page for ``report`` (a ``Report.to_dict()``); never raises on a malformed report."""
+    """The whole page for ``report`` (the dict ``build_report`` returns, or a saved ``--json``); a malformed
+    report renders what it can, with dashes for figures that are missing or not numbers."""
     report = mapping(report)
     window = mapping(report.get("window"))
     start, end = parse_time(window.get("start")), parse_time(window.get("end"))
