@@ -74,5 +74,9 @@ def describe(error: BaseException) -> str:
     if code in THROTTLED:
         tries = f" after {attempts + 1} attempts" if isinstance(attempts, int) else ""
         return f"throttled: {code}{tries}; run again to finish"
+    if code == "ResourceConflictException":
+        return "an update of the function is in progress; run again when it is done"
+    if code == "PreconditionFailedException":
+        return "the function changed while this ran (its revision moved on); run again"
     message = str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else str(error)
     return f"{code}: {message[:160]}" if message else code

@@ -174,105 +174,70 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(args: argparse.Namespace, command: str) -> tuple[Any, Any, Any, str] | int:
-    from otel_serverless.rollout import _aws
-    from otel_serverless.rollout._layers import Resolver
-    from otel_serverless.rollout._select import Selector, parse_pairs
-
-    try:
-        tags = parse_pairs(args.tag, "--tag")
-    except ValueError as error:
-        return _fail(command, str(error))
-    selector = Selector(
-        functions=args.function, all=args.all, tags=tags, name_globs=args.name_glob, runtimes=args.runtime
-    )
-    problem = selector.problem()
-    if problem:
-        return _fail(command, problem)
-    region = _region(args)
-    if region is None:
-        return _fail(command, "no region: give --region or set AWS_REGION")
-    calls = _aws.Calls()
-    client = _aws.client(region, args.max_attempts, calls, args.concurrency)
-    resolver = Resolver(client, args.layer_name_prefix, getattr(args, "layer_arn", ()))
-    return client, calls, (selector, resolver), region
-
-
 def _instrument(args: argparse.Namespace) -> int:
     from otel_serverless.rollout._plan import Desired
     from otel_serverless.rollout._select import parse_pairs
 
-    command = "rollout instrument"
     try:
         extra = parse_pairs(args.env, "--env")
     except ValueError as error:
-        return _fail(command, str(error))
+        return _fail("rollout instrument", str(error))
     for key in extra:
         if not _ENV_NAME.match(key) or key in _RESERVED:
-            return _fail(command, f"--env {key[:80]}: not a variable a function may set")
-    common = _common(args, command)
-    if isinstance(common, int):
-        return common
-    client, calls, (selector, resolver), region = common
+            return _fail("rollout instrument", f"--env {key[:80]}: not a variable a function may set")
     desired = Desired(
         endpoint=args.endpoint,
         service_name_from=args.service_name_from,
         service_name_tag=args.service_name_tag,
         extra=extra,
     )
-    return _execute(
-        command, args, client=client, calls=calls, selector=selector, resolver=resolver, region=region, desired=desired
-    )
+    return _execute("rollout instrument", args, desired)
 
 
 def _uninstrument(args: argparse.Namespace) -> int:
-    common = _common(args, "rollout uninstrument")
-    if isinstance(common, int):
-        return common
-    client, calls, (selector, resolver), region = common
-    return _execute(
-        "rollout uninstrument",
-        args,
-        client=client,
-        calls=calls,
-        selector=selector,
-        resolver=resolver,
-        region=region,
-        desired=None,
-    )
+    return _execute("rollout uninstrument", args, None)
 
 
-def _execute(
-    command: str,
-    args: argparse.Namespace,
-    *,
-    client: Any,
-    calls: Any,
-    selector: Any,
-    resolver: Any,
-    region: str,
-    desired: Any,
-) -> int:
+def _execute(command: str, args: argparse.Namespace, desired: Any) -> int:
+    """Select, run (instrument when *desired* is given, else uninstrument), print; the exit code."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from otel_serverless.rollout import _aws
+    from otel_serverless.rollout._layers import Resolver
     from otel_serverless.rollout._report import describe_change, summary
     from otel_serverless.rollout._run import WOULD_CHANGE, Rollout
+    from otel_serverless.rollout._select import Selector, parse_pairs
 
+    try:
+        selector = Selector(
+            functions=args.function,
+            all=args.all,
+            tags=parse_pairs(args.tag, "--tag"),
+            name_globs=args.name_glob,
+            runtimes=args.runtime,
+        )
+        selector.check()
+    except ValueError as error:
+        return _fail(command, str(error))
+    region = _region(args)
+    if region is None:
+        return _fail(command, "no region: give --region or set AWS_REGION")
+    calls = _aws.Calls()
+    client = _aws.client(region, args.max_attempts, calls, args.concurrency)
+    resolver = Resolver(client, args.layer_name_prefix, getattr(args, "layer_arn", ()))
     rollout = Rollout(
-        client,
-        calls,
-        selector,
-        resolver,
-        dry_run=args.dry_run,
-        concurrency=args.concurrency,
-        progress=sys.stderr,
+        client, calls, selector, resolver, dry_run=args.dry_run, concurrency=args.concurrency, progress=sys.stderr
     )
     try:
         resolver.load_explicit()
         report = rollout.instrument(desired) if desired is not None else rollout.uninstrument()
-    except (ClientError, BotoCoreError, ValueError) as error:
-        return _fail(command, _aws.describe(error) if not isinstance(error, ValueError) else str(error))
+    except KeyboardInterrupt:
+        print(f"\notel-serverless {command}: interrupted; functions already done stay done, run again", file=sys.stderr)
+        return 130
+    except ValueError as error:
+        return _fail(command, str(error))
+    except (ClientError, BotoCoreError) as error:
+        return _fail(command, _aws.describe(error))
     if args.dry_run:
         for outcome in report.outcomes:
             if outcome.status == WOULD_CHANGE and outcome.change is not None:

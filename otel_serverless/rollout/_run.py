@@ -107,7 +107,8 @@ class Rollout:
         needs_tags = self._selector.needs_tags or (desired is not None and desired.service_name_from == "tag")
         progress = Progress(len(candidates), self._progress, f"rollout {action}") if self._progress else None
         outcomes: list[Outcome] = []
-        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="rollout") as pool:
+        pool = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="rollout")
+        try:
             futures = [pool.submit(self._guarded, candidate, needs_tags, one) for candidate in candidates]
             for future in as_completed(futures):
                 outcome = future.result()
@@ -115,6 +116,10 @@ class Rollout:
                     progress.advance(outcome.status if outcome is not None else "not matched")
                 if outcome is not None:
                     outcomes.append(outcome)
+        finally:
+            # On Ctrl-C, functions not started yet stay as they are; those in flight finish
+            # (each is one consistent step), and a rerun picks up the rest.
+            pool.shutdown(wait=True, cancel_futures=True)
         outcomes.sort(key=lambda outcome: outcome.function)
         return Report(action, self._dry_run, outcomes, time.monotonic() - started, self._calls)
 

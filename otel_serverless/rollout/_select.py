@@ -23,13 +23,12 @@ class Selector:
     name_globs: Sequence[str] = ()
     runtimes: Sequence[str] = ()
 
-    def problem(self) -> str | None:
-        """What is wrong with the filters as given; None when they select something."""
+    def check(self) -> None:
+        """Raise ValueError saying what is wrong with the filters as given."""
         if self.functions and self.all:
-            return "--function and --all exclude each other"
+            raise ValueError("--function and --all exclude each other")
         if not (self.functions or self.all or self.tags or self.name_globs or self.runtimes):
-            return "choose the functions: --function NAME, --all, --tag K=V, --name-glob or --runtime"
-        return None
+            raise ValueError("choose the functions: --function NAME, --all, --tag K=V, --name-glob or --runtime")
 
     @property
     def needs_tags(self) -> bool:

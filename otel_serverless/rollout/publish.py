@@ -25,6 +25,8 @@ MAX_INLINE_BYTES: Final = 50 * 1024 * 1024
 #: (``abi3`` and ``none`` wheels serve several), any platform but ``any`` pins the architecture.
 _TAG: Final = re.compile(r"^Tag:\s*(?P<interpreter>[\w.]+)-(?P<abi>[\w.]+)-(?P<platform>\S+)$", re.MULTILINE)
 _CPYTHON_ABI: Final = re.compile(r"^cp(?P<py>3\d{1,2})m?$")
+#: Bytecode ``layer build`` compiled for its target: ``__pycache__/x.cpython-312.pyc``.
+_PYC: Final = re.compile(r"/__pycache__/[^/]+\.cpython-(?P<py>3\d{1,2})\.pyc$")
 _REQUIRED: Final = ("otel-serverless-handler", "python/otel_serverless/__init__.py")
 
 
@@ -36,7 +38,7 @@ class Published:
 
 
 def inspect(path: Path) -> tuple[str | None, str | None]:
-    """(Python ``3.12``, arch) the zip's native wheels were built for; None where it does not say.
+    """(Python ``3.12``, arch) the zip's native wheels and bytecode were built for; None where it does not say.
 
     Raises ValueError when the zip is not a layer built by ``layer build`` or mixes targets.
     """
@@ -54,6 +56,9 @@ def inspect(path: Path) -> tuple[str | None, str | None]:
         pythons: set[str] = set()
         arches: set[str] = set()
         for name in names:
+            pyc = _PYC.search(name)
+            if pyc is not None:
+                pythons.add(f"{pyc['py'][0]}.{pyc['py'][1:]}")
             if name.startswith("python/") and name.endswith(".dist-info/WHEEL"):
                 for match in _TAG.finditer(archive.read(name).decode("utf-8", "replace")):
                     abi = _CPYTHON_ABI.match(match["abi"])

@@ -46,6 +46,16 @@ def test_the_zip_says_which_python_and_architecture_it_was_built_for(built: Path
     bare = tmp_path / "bare.zip"
     bare.write_bytes(fleet.layer_zip())
     assert inspect(bare) == (None, None)
+    compiled = tmp_path / "compiled.zip"
+    with zipfile.ZipFile(compiled, "w") as archive:
+        for name in ("otel-serverless-handler", "python/otel_serverless/__init__.py"):
+            archive.writestr(name, "")
+        archive.writestr("python/otel_serverless/__pycache__/__init__.cpython-312.pyc", b"")
+    assert inspect(compiled) == ("3.12", None)
+    with zipfile.ZipFile(compiled, "a") as archive:
+        archive.writestr("python/x-1.dist-info/WHEEL", "Tag: cp311-cp311-manylinux_2_17_x86_64\n")
+    with pytest.raises(ValueError, match="mixes targets"):
+        inspect(compiled)
     other = tmp_path / "other.zip"
     with zipfile.ZipFile(other, "w") as archive:
         archive.writestr("handler.py", "")

@@ -113,6 +113,8 @@ def test_bad_usage_exits_2_with_a_clear_message(proxy: LambdaProxy, capsys: pyte
     assert code == 2 and "--env AWS_REGION: not a variable a function may set" in err
     code, _, err = _run(capsys, "rollout", "instrument", "--all", "--tag", "novalue")
     assert code == 2 and "--tag takes KEY=VALUE" in err
+    code, _, err = _run(capsys, "rollout", "uninstrument", "--all", "--function", "f")
+    assert code == 2 and "--function and --all exclude each other" in err
     code, out, _ = _run(capsys, "rollout", "instrument", "--all")
     assert code == 0 and "no function matched in us-east-1" in out
 
