@@ -8,11 +8,14 @@ Layout (Lambda extracts a layer into ``/opt``)::
       otel_serverless-<v>.dist-info/  its metadata and entry points (distro, configurator)
       opentelemetry/ … google/protobuf/ …   its dependencies, for that runtime and architecture
 
-The layer exports over OTLP/HTTP, the OpenTelemetry default, and leaves gRPC out: grpcio
-and the gRPC exporter are more than half of a layer with them (19.4 of 35.2 MB unpacked,
-Python 3.11 on x86_64). ``with_grpc=True`` (``--with-grpc``) adds the ``grpc`` extra for
-``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``; without it that setting warns once, naming what to
-install, and exports over OTLP/HTTP.
+The layer holds what the default configuration runs, OTLP/HTTP with our own exporter,
+and leaves out two stacks only other settings use: gRPC (grpcio and the gRPC exporter,
+more than half of a layer with them: 19.4 of 35.2 MB unpacked, Python 3.11 on x86_64),
+and the SDK's OTLP/HTTP exporter with requests and the protobuf runtime (our exporter
+encodes OTLP itself). ``with_grpc=True`` (``--with-grpc``) adds the ``grpc`` extra for
+``OTEL_EXPORTER_OTLP_PROTOCOL=grpc``, ``with_sdk_exporter=True`` (``--with-sdk-exporter``)
+the SDK's exporter for ``OTEL_SERVERLESS_EXPORTER=sdk``; a setting whose stack is not in
+the layer warns once, naming what to add, and exports with our OTLP/HTTP exporter.
 
 Dependencies are fetched by pip as binary wheels for the target (``--platform
 manylinux2014_<arch> --python-version <x.y> --implementation cp --only-binary=:all:``),
@@ -77,6 +80,8 @@ def _normalise(name: str) -> str:
 
 #: The extra that adds OTLP/gRPC export.
 GRPC_EXTRA: Final = "grpc"
+#: Always in the layer: the HTTP client instrumentations (each loads only when the function calls out).
+INSTRUMENTATIONS_EXTRA: Final = "instrumentations"
 
 
 def requirements(extras: frozenset[str] = frozenset()) -> list[Requirement]:
@@ -95,8 +100,18 @@ def requirements(extras: frozenset[str] = frozenset()) -> list[Requirement]:
     return found
 
 
+#: Requirements only the SDK's own OTLP/HTTP exporter needs (``OTEL_SERVERLESS_EXPORTER=sdk``).
+SDK_EXPORTER: Final = frozenset({"opentelemetry-exporter-otlp-proto-http", "protobuf"})
+
+
 def build_layer(
-    python: str, arch: str, output: Path, *, from_environment: bool = False, with_grpc: bool = False
+    python: str,
+    arch: str,
+    output: Path,
+    *,
+    from_environment: bool = False,
+    with_grpc: bool = False,
+    with_sdk_exporter: bool = False,
 ) -> Path:
     """Write the layer zip for Lambda's *python* (``3.12``) on *arch* to *output*; return its path."""
     if not _PYTHON.match(python):
@@ -108,7 +123,10 @@ def build_layer(
         root = Path(scratch) / "layer"
         site = root / "python"
         site.mkdir(parents=True)
-        wanted = requirements(frozenset({GRPC_EXTRA}) if with_grpc else frozenset())
+        extras = {INSTRUMENTATIONS_EXTRA, GRPC_EXTRA} if with_grpc else {INSTRUMENTATIONS_EXTRA}
+        wanted = requirements(frozenset(extras))
+        if not with_sdk_exporter:
+            wanted = [req for req in wanted if _normalise(req.name) not in SDK_EXPORTER]
         if from_environment:
             _check_local(python, arch)
             copy_distributions([requirement.name for requirement in wanted], site)

@@ -115,9 +115,12 @@ def _load(library: Library) -> None:
             return
         module_name, class_name = library.instrumentor.split(":", 1)
         instrumentor = getattr(importlib.import_module(module_name), class_name)()
-        # A user (or the demo) may have instrumented it already: never twice.
+        # A user (or the demo) may have instrumented it already: never twice. No dependency check:
+        # the library is imported (we were called from it), and the check reads the library's
+        # packaging metadata, which a deployment package or runtime directory may not have
+        # (the instrumentor then refuses and the calls go untraced).
         if not getattr(instrumentor, "is_instrumented_by_opentelemetry", False):
-            instrumentor.instrument()
+            instrumentor.instrument(skip_dep_check=True)
         _loaded[library.name] = instrumentor
 
 

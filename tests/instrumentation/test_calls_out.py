@@ -9,10 +9,8 @@ retry events, and the headers the echo server received.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -51,45 +49,11 @@ APP = textwrap.dedent(
     """
 )
 
-#: The function's own dependencies (its deployment package): the HTTP clients and what they need.
-FUNCTION_PACKAGES = (
-    "requests",
-    "certifi",
-    "charset_normalizer",
-    "idna",
-    "httpx",
-    "httpcore",
-    "h11",
-    "anyio",
-    "sniffio",
-    "aiohttp",
-    "aiohappyeyeballs",
-    "aiosignal",
-    "attr",
-    "frozenlist",
-    "multidict",
-    "propcache",
-    "yarl",
-    "typing_extensions",
-)
-
 #: The runtime stand-in, with time for botocore's backoff between throttled attempts.
 BOOTSTRAP_60S = BOOTSTRAP.replace("time.monotonic() + 3", "time.monotonic() + 60")
 assert BOOTSTRAP_60S != BOOTSTRAP
 
 HTTP_PATHS = ("/urllib", "/requests", "/httpx", "/httpx-async", "/aiohttp")
-
-
-def copy_packages(target: Path, names: tuple[str, ...]) -> Path:
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        origin = Path(spec.origin)
-        if origin.name == "__init__.py":
-            shutil.copytree(origin.parent, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(origin, target / origin.name)
-    return target
 
 
 def run_handler(wrapper: Path, python: list[str], path: list[Path], tmp_path: Path, servers: Any) -> list[Any]:
