@@ -23,10 +23,14 @@ def build_report(
     files: Sequence[str] = (),
     jaeger: str | None = None,
     services: Sequence[str] = (),
+    prometheus: str | None = None,
     compare: bool = True,
     progress: TextIO | None = None,
 ) -> dict[str, Any]:
     """The report of *window* from the sources (and of the window before it, when *compare*).
+
+    With *prometheus* (the gateways' span metrics, README "Scale-out"), the per-function and
+    system figures come from there, exact whatever the trace sampling; the rest from the traces.
 
     Raises :class:`SourceError` (one line) when a source cannot be read.
     """
@@ -55,4 +59,9 @@ def build_report(
         read = _jaeger.read(jaeger, list(services), start, current.end_ns, assembler.add_trace, progress)
         sources.append(f"{jaeger.rstrip('/')} ({', '.join(read) if read else 'no services'})")
     assembler.close()
-    return _report.build(aggregation, sources=sources, notes=notes)
+    report = _report.build(aggregation, sources=sources, notes=notes)
+    if prometheus:
+        from otel_serverless.insights import _prometheus
+
+        report = _prometheus.overlay(report, prometheus, window, compare=compare)
+    return report

@@ -45,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jaeger", metavar="URL", help="Jaeger query URL (e.g. http://127.0.0.1:16686)")
     parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="Prometheus with the gateways' span metrics (e.g. http://127.0.0.1:9090): exact per-function "
+        "figures whatever the trace sampling; dataflows and the map still from --jaeger/--from traces",
+    )
+    parser.add_argument(
         "--service",
         dest="services",
         action="append",
@@ -80,7 +86,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"otel-serverless insights: {error}\n")
         return USAGE
     files = list(args.files)
-    if not files and not args.jaeger:
+    if not files and not args.jaeger and not args.prometheus:
         if not Path(DEMO_TRACES).exists():
             err.write(
                 "otel-serverless insights: no source: give --from FILE or --jaeger URL "
@@ -97,6 +103,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             files=files,
             jaeger=args.jaeger,
             services=args.services,
+            prometheus=args.prometheus,
             compare=not args.no_compare,
             progress=err,
         )

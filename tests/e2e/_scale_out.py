@@ -27,6 +27,7 @@ from otel_serverless import attributes as attr
 PRODUCER_FUNCTION = "upload-post"
 CONSUMER_FUNCTION = "process-post"
 MEMORY_MB = {PRODUCER_FUNCTION: 512, CONSUMER_FUNCTION: 1024}
+TIMEOUT_MS = {PRODUCER_FUNCTION: 10_000, CONSUMER_FUNCTION: 30_000}
 SPANS_PER_FLOW = 4  # producer invocation + its SQS send, consumer invocation + its DynamoDB call
 
 #: The traits of a dataflow that a sampling policy keys on; "ordinary" has none of them.
@@ -125,6 +126,7 @@ def producer_spans(flow: Flow) -> tuple[list[Span], str]:
                 attr.HTTP_REQUEST_METHOD: "POST",
                 attr.HTTP_ROUTE: "/posts",
                 attr.MEMORY_LIMIT_MB: MEMORY_MB[PRODUCER_FUNCTION],
+                attr.TIMEOUT_CONFIGURED_MS: TIMEOUT_MS[PRODUCER_FUNCTION],
             },
         ),
         _span(
@@ -152,6 +154,7 @@ def consumer_spans(flow: Flow, parent_id: str) -> list[Span]:
         attr.MESSAGING_SYSTEM: "aws_sqs",
         attr.MESSAGING_DESTINATION_NAME: "post-uploaded",
         attr.MEMORY_LIMIT_MB: MEMORY_MB[CONSUMER_FUNCTION],
+        attr.TIMEOUT_CONFIGURED_MS: TIMEOUT_MS[CONSUMER_FUNCTION],
     }
     if flow.kind == "retry":
         attributes[attr.RETRY] = True
