@@ -10,8 +10,27 @@ None of it is on the Lambda path.
 
 from __future__ import annotations
 
-from otel_serverless.rollout._plan import WRAPPER, Change, Desired, Skip
-from otel_serverless.rollout._record import Record
-from otel_serverless.rollout._run import Outcome, Report, Rollout
+from typing import Any
 
+#: Public names and the module each lives in, imported on first use: every ``otel-serverless``
+#: command builds its parser from ``_cli``, and none but rollout's needs the rest.
+_EXPORTS = {
+    "WRAPPER": "_plan",
+    "Change": "_plan",
+    "Desired": "_plan",
+    "Skip": "_plan",
+    "Record": "_record",
+    "Outcome": "_run",
+    "Report": "_run",
+    "Rollout": "_run",
+}
 __all__ = ["WRAPPER", "Change", "Desired", "Outcome", "Record", "Report", "Rollout", "Skip"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
