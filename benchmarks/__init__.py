@@ -23,4 +23,5 @@ MODULES = (
     "bench_export",  # G6, G7
     "bench_lambda",  # extra entries from the Lambda handler work
     "bench_rollout",  # R1, R2 (rollout instrument over 1,000 moto functions)
+    "bench_insights",  # I1, I2, I3 (insights over 100,000 spans from an OTLP/JSON file)
 )

@@ -30,6 +30,7 @@ KNOWN_IDS = {
     "bench_invocation": ("G5",),
     "bench_export": ("G6", "G7"),
     "bench_rollout": ("R1", "R2"),
+    "bench_insights": ("I1", "I2", "I3"),
 }
 
 

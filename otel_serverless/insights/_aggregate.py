@@ -8,13 +8,14 @@ the number of functions, dataflows, hops and edges kept is capped.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Final
 
 from otel_serverless import attributes as attr
 from otel_serverless.insights import _graph
-from otel_serverless.insights._model import Span
+from otel_serverless.insights._model import CLIENT, PRODUCER, Span
 from otel_serverless.insights._sketch import Sketch
 
 #: Upper bounds (ms) of the per-function duration histogram; the last bucket is +Inf.
@@ -25,7 +26,7 @@ MAX_DATAFLOWS: Final = 500
 MAX_EDGES: Final = 5_000
 MAX_HOPS: Final = 5_000
 #: Producer spans remembered for links that cross traces (a batch's producers).
-MAX_REMEMBERED: Final = 20_000
+MAX_REMEMBERED: Final = 5_000
 OTHER: Final = "(other)"
 
 
@@ -165,34 +166,42 @@ class Aggregation:
         self._producers: OrderedDict[str, str] = OrderedDict()
 
     def _window(self, time_ns: int) -> Figures | None:
-        for figures in self.windows:
-            if figures.holds(time_ns):
-                return figures
+        current = self.current
+        if current.start_ns <= time_ns < current.end_ns:
+            return current
+        previous = self.previous
+        if previous is not None and previous.start_ns <= time_ns < previous.end_ns:
+            return previous
         return None
 
     def add_trace(self, spans: list[Span]) -> None:
         self.spans += len(spans)
-        first = min(span.start_ns for span in spans)
-        if self.first_ns is None or first < self.first_ns:
-            self.first_ns = first
-        last = max(span.end_ns for span in spans)
-        if self.last_ns is None or last > self.last_ns:
-            self.last_ns = last
-        by_id = {span.span_id: span for span in spans}
+        first = spans[0].start_ns
+        last = spans[0].end_ns
+        by_id: dict[str, Span] = {}
         invocations: list[Span] = []
         calls: list[tuple[Span, str | None]] = []
+        trigger = attr.FAAS_TRIGGER
         for span in spans:
-            if _graph.is_invocation(span):
+            by_id[span.span_id] = span
+            first = min(first, span.start_ns)
+            last = max(last, span.end_ns)
+            if trigger in span.attributes:
                 invocations.append(span)
-            elif _graph.is_call(span):
+            elif span.kind == CLIENT or span.kind == PRODUCER:  # noqa: PLR1714  # the hot path: no tuple
                 target = _graph.call_target(span)
                 calls.append((span, target))
                 if target is not None:
                     self._remember(span.span_id, target)
-        api_by_invocation, flow_hops = self._calls(calls, by_id)
+        if self.first_ns is None or first < self.first_ns:
+            self.first_ns = first
+        if self.last_ns is None or last > self.last_ns:
+            self.last_ns = last
+        api_by_invocation, flow_hops = self._calls(calls, by_id) if calls else ({}, [])
         for invocation in invocations:
             self._invocation(invocation, by_id, api_by_invocation.get(invocation.span_id, 0.0))
-        self._dataflow(spans, by_id, invocations, api_by_invocation, flow_hops)
+        if invocations:
+            self._dataflow(spans, by_id, invocations, api_by_invocation, flow_hops, extent=(first, last))
 
     def _calls(
         self, calls: list[tuple[Span, str | None]], by_id: dict[str, Span]
@@ -208,7 +217,7 @@ class Aggregation:
             invocation = _owner(call, by_id, owner)
             function = invocation.service if invocation is not None else call.service
             window.spans += 1
-            duration = call.duration_ms
+            duration = max(0, call.end_ns - call.start_ns) / 1e6
             if invocation is not None:
                 api_by_invocation[invocation.span_id] = api_by_invocation.get(invocation.span_id, 0.0) + duration
             kind = _graph.call_kind(call)
@@ -217,7 +226,7 @@ class Aggregation:
             if call.weight != 1.0:
                 window.estimated = True
             if target is not None:
-                window.edge(function, target, call.weight, is_error(call))
+                window.edge(function, target, call.weight, call.error or is_error(call))
                 if invocation is not None:
                     hop = f"{function} → {target.partition(':')[2] or target}"
                     flow_hops.append((hop, duration, call.weight))
@@ -239,7 +248,7 @@ class Aggregation:
             window.estimated = True
         stats = window.function(span.service)
         error = is_error(span)
-        duration = span.duration_ms
+        duration = max(0, span.end_ns - span.start_ns) / 1e6
         stats.invocations += w
         stats.errors += w if error else 0.0
         if a.get(attr.TIMEOUT) is True:
@@ -274,7 +283,7 @@ class Aggregation:
         if configured is not None:
             stats.timeout_ms = configured
         stats.durations.add(duration, w)
-        stats.histogram[_bucket(duration)] += w
+        stats.histogram[bisect.bisect_left(HISTOGRAM_MS, duration)] += w
         api = min(api_ms, duration)
         stats.api_ms += api * w
         stats.own_ms += (duration - api) * w
@@ -313,9 +322,15 @@ class Aggregation:
         invocations: list[Span],
         api_by_invocation: dict[str, float],
         flow_hops: list[tuple[str, float, float]],
+        *,
+        extent: tuple[int, int],
     ) -> None:
-        roots = [span for span in spans if not span.parent_id or span.parent_id not in by_id]
-        root = min(roots or spans, key=lambda span: span.start_ns)
+        root = spans[0]
+        for span in spans:
+            if (not span.parent_id or span.parent_id not in by_id) and (
+                span.start_ns < root.start_ns or (root.parent_id and root.parent_id in by_id)
+            ):
+                root = span
         window = self._window(root.start_ns)
         if window is None or not invocations:
             return  # a flow is a flow of functions
@@ -326,9 +341,7 @@ class Aggregation:
         if any(is_error(span) for span in invocations) or is_error(root):
             stats.errors += w
         stats.functions.update(span.service for span in invocations)
-        start = min(span.start_ns for span in spans)
-        end = max(span.end_ns for span in spans)
-        stats.durations.add(max(0, end - start) / 1e6, w)
+        stats.durations.add(max(0, extent[1] - extent[0]) / 1e6, w)
         for span in invocations:
             api = min(api_by_invocation.get(span.span_id, 0.0), span.duration_ms)
             stats.api_ms += api * span.weight
@@ -361,10 +374,3 @@ def _owner(span: Span, by_id: dict[str, Span], cache: dict[tuple[str, str], Span
     for span_id in seen:
         cache[(span.service, span_id)] = found
     return found
-
-
-def _bucket(duration_ms: float) -> int:
-    for index, bound in enumerate(HISTOGRAM_MS):
-        if duration_ms <= bound:
-            return index
-    return len(HISTOGRAM_MS)

@@ -10,7 +10,9 @@ whatever the source's size.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Final
 
 from otel_serverless.insights._model import Span
@@ -18,6 +20,19 @@ from otel_serverless.insights._model import Span
 GRACE_NS: Final = 300 * 1_000_000_000
 MAX_SPANS: Final = 50_000
 _SWEEP_EVERY: Final = 2_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Reading makes millions of small acyclic objects: the cyclic collector would walk the held
+    traces again and again for nothing (about an eighth of the time); reference counting frees them."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Pending:
@@ -46,12 +61,14 @@ class Assembler:
         if pending is None:
             pending = self._pending[span.trace_id] = _Pending()
         pending.spans.append(span)
-        pending.last_end = max(pending.last_end, span.end_ns)
-        self._watermark = max(self._watermark, span.end_ns)
+        end = span.end_ns
+        if end > pending.last_end:
+            pending.last_end = end
+            self._watermark = max(self._watermark, end)
         self._held += 1
         self._since_sweep += 1
-        self.peak_held = max(self.peak_held, self._held)
         if self._since_sweep >= _SWEEP_EVERY or self._held > self.max_spans:
+            self.peak_held = max(self.peak_held, self._held)
             self._sweep()
 
     def add_trace(self, spans: list[Span]) -> None:
@@ -60,6 +77,7 @@ class Assembler:
             self.on_trace(spans)
 
     def close(self) -> None:
+        self.peak_held = max(self.peak_held, self._held)
         for trace_id in list(self._pending):
             self._emit(trace_id)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from otel_serverless.insights._assemble import collector_paused
 from otel_serverless.insights._errors import SourceError
 from otel_serverless.insights._model import Span
 from otel_serverless.insights._otlp import NotOtlp, spans_of
@@ -81,7 +82,8 @@ def read(paths: list[Path], add: Callable[[Span], None], progress_stream: TextIO
         def moved(done: int, base: int = before) -> None:
             progress.update(base + done, report.spans)
 
-        _read_one(path, add, report, moved)
+        with collector_paused():
+            _read_one(path, add, report, moved)
         before += size
     progress.done(report.spans)
 

@@ -36,10 +36,30 @@ def value_of(value: Mapping[str, Any]) -> Any:
 
 
 def _wanted(attributes: Any) -> dict[str, Any]:
+    """The attributes insights reads. A fast pass for well-formed input; a careful one otherwise."""
+    kept: dict[str, Any] = {}
+    try:
+        for item in attributes:
+            key = item["key"]
+            if key in WANTED:
+                ((kind, found),) = item["value"].items()
+                if kind == "intValue":
+                    found = int(found)
+                elif kind == "arrayValue":
+                    found = [value_of(one) for one in found.get("values", ())]
+                kept[key] = found
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return _wanted_carefully(attributes)
+    return kept
+
+
+def _wanted_carefully(attributes: Any) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     if not isinstance(attributes, list):
         return kept
     for item in attributes:
+        if not isinstance(item, dict):
+            continue
         key = item.get("key")
         if key in WANTED:
             value = item.get("value")
@@ -90,23 +110,30 @@ def _span(raw: Any, service: str, scope: str, ratio: Any) -> Span | None:
         end = int(raw.get("endTimeUnixNano") or start)
     except (KeyError, TypeError, ValueError):
         return None
-    attributes = _wanted(raw.get("attributes"))
+    attributes = _wanted(raw.get("attributes") or ())
     status = raw.get("status")
     links = raw.get("links")
+    trace_state = raw.get("traceState")
+    if trace_state or ratio is not None or SAMPLING_RATIO in attributes:
+        weight = weight_of(trace_state, attributes.get(SAMPLING_RATIO, ratio))
+    else:
+        weight = 1.0
+    kind = raw.get("kind")
+    # Positional: this runs once per span read.
     return Span(
-        trace_id=str(trace_id),
-        span_id=str(span_id),
-        parent_id=raw.get("parentSpanId") or None,
-        name=str(raw.get("name", "")),
-        service=service,
-        scope=scope,
-        kind=kind if isinstance(kind := raw.get("kind"), int) else 1,
-        start_ns=start,
-        end_ns=end,
-        error=isinstance(status, dict) and status.get("code") == _STATUS_ERROR,
-        attributes=attributes,
-        links=[str(link["spanId"]) for link in links if isinstance(link, dict) and "spanId" in link]
-        if isinstance(links, list)
+        trace_id if type(trace_id) is str else str(trace_id),
+        span_id if type(span_id) is str else str(span_id),
+        raw.get("parentSpanId") or None,
+        str(raw.get("name", "")),
+        service,
+        scope,
+        kind if type(kind) is int else 1,
+        start,
+        end,
+        bool(status) and isinstance(status, dict) and status.get("code") == _STATUS_ERROR,
+        attributes,
+        [str(link["spanId"]) for link in links if isinstance(link, dict) and "spanId" in link]
+        if links and isinstance(links, list)
         else [],
-        weight=weight_of(raw.get("traceState"), attributes.get(SAMPLING_RATIO, ratio)),
+        weight,
     )
