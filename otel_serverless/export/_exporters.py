@@ -23,9 +23,22 @@ PROTOCOLS = ("http/protobuf", "grpc")
 
 
 def otlp_protocol() -> str:
-    """The OTLP protocol for traces; http/json (unsupported by the Python SDK) falls back."""
-    general = _settings.read_choice("OTEL_EXPORTER_OTLP_PROTOCOL", PROTOCOLS, "http/protobuf")
-    return _settings.read_choice("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", PROTOCOLS, general)
+    """The OTLP protocol for traces; http/json is sent as http/protobuf, with one warning saying so."""
+    general = _protocol("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    return _protocol("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", general)
+
+
+def _protocol(name: str, default: str) -> str:
+    if _settings.read_str(name, "").strip().lower() == "http/json":
+        # A valid OTLP protocol, not a typo: no OpenTelemetry Python exporter sends it, and
+        # every OTLP/HTTP receiver that takes JSON takes protobuf on the same path.
+        warn_once(
+            "exporter:http/json",
+            f"otel-serverless: {name}=http/json: OTLP/JSON export is not supported; sending http/protobuf "
+            "to the same endpoint instead (a Collector's OTLP/HTTP receiver, port 4318, accepts both)",
+        )
+        return "http/protobuf"
+    return _settings.read_choice(name, PROTOCOLS, default)
 
 
 def otlp_exporter(protocol: str | None = None) -> SpanExporter:

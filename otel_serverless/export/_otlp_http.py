@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -402,6 +403,12 @@ class OTLPSpanExporter(SpanExporter):
             sock.close()
 
 
+def _unverified(error: OSError) -> bool:
+    """True when *error* is TLS refusing the collector's certificate (ssl is loaded: the endpoint is https)."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(error, ssl.SSLCertVerificationError)
+
+
 class Export:
     """One export in progress: its body, its deadline, its attempts, its request on the wire.
 
@@ -450,6 +457,23 @@ class Export:
         self._exchange = None
         self._exporter._lock.release()
 
+    def _not_connected(self, error: OSError) -> SpanExportResult | None:
+        """How the export ends after *error* from connecting or sending, or None to try again."""
+        exporter = self._exporter
+        problem = f"{type(error).__name__}: {preview(str(error), 120)}"
+        if _unverified(error):
+            # Not retried: the same certificate comes back, and the warning is due now, not at the timeout.
+            exporter._close()
+            return exporter._give_up(
+                "certificate-verify",
+                f"the collector's TLS certificate did not verify ({problem}). Trust the CA that signed "
+                "it with OTEL_EXPORTER_OTLP_CERTIFICATE (a PEM file), or give the collector a certificate "
+                "from a public CA; spans are not sent until then",
+            )
+        if self._back_off(None):
+            return None
+        return exporter._give_up("unreachable", f"collector unreachable ({problem})")
+
     def _step(self, until: float) -> SpanExportResult | None:
         exporter = self._exporter
         while not exporter._stopped.is_set():
@@ -458,10 +482,10 @@ class Export:
             try:
                 response = self._attempt(min(until, self.deadline))
             except OSError as error:
-                problem = f"{type(error).__name__}: {preview(str(error), 120)}"
-                if self._back_off(None):
+                ended = self._not_connected(error)
+                if ended is None:
                     continue
-                return exporter._give_up("unreachable", f"collector unreachable ({problem})")
+                return ended
             if response is None:
                 if time.monotonic() < self.deadline:
                     return None  # the caller's time is up, not the export's: it can go on
