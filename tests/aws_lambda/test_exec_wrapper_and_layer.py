@@ -130,6 +130,7 @@ def runtime_provided(target: Path) -> Path:
     return target
 
 
+@pytest.mark.instrumentations
 def test_layer_layout_and_a_handler_run_from_it(tmp_path: Path) -> None:
     local = f"{sys.version_info.major}.{sys.version_info.minor}"
     arch = "arm64" if os.uname().machine in ("aarch64", "arm64") else "x86_64"

@@ -57,6 +57,7 @@ def calls_out() -> Iterator[None]:
     instrumentation.reset_for_tests()
 
 
+@pytest.mark.instrumentations
 def test_instrument_is_idempotent_and_uninstrument_restores(
     aws: str, spans: object, parent: Span, calls_out: None
 ) -> None:
