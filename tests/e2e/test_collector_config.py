@@ -39,9 +39,9 @@ def load_backends_script() -> ModuleType:
     return module
 
 
-def compose_images() -> dict[str, str]:
+def compose_images() -> set[tuple[str, str]]:
     images = re.findall(r"^\s*image:\s*[\"']?([^\s\"'#]+)", COMPOSE.read_text(), re.MULTILINE)
-    return dict(image.rsplit(":", 1) for image in images)
+    return {(name, tag) for name, tag in (image.rsplit(":", 1) for image in images)}
 
 
 def alive(pid: int) -> bool:
@@ -67,8 +67,11 @@ def test_docker_images_match_the_natively_built_versions() -> None:
     script = load_backends_script()
     images = compose_images()
     assert images == {
-        script.COLLECTOR_IMAGE: script.COLLECTOR_IMAGE_TAG,
-        script.JAEGER_IMAGE: script.JAEGER_IMAGE_TAG,
+        (script.COLLECTOR_IMAGE, script.COLLECTOR_IMAGE_TAG),
+        (script.JAEGER_IMAGE, script.JAEGER_IMAGE_TAG),
+        # The scale-out profile: agent and gateways, and Prometheus (tests/e2e/test_scale_out.py).
+        (script.COLLECTOR_IMAGE, script.SCALE_OUT_IMAGE_TAG),
+        (script.PROMETHEUS_IMAGE, script.PROMETHEUS_IMAGE_TAG),
     }
     assert script.COLLECTOR_IMAGE_TAG == script.COLLECTOR_VERSION
     assert script.JAEGER_IMAGE_TAG == script.JAEGER_VERSION

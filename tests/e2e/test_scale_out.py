@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +31,7 @@ from otel_serverless.processors.cost import Prices
 from tests.e2e import _scale_out as so
 from tests.e2e._jaeger import get_json
 from tests.e2e.conftest import BACKENDS_SCRIPT, COMMAND_TIMEOUT_S, parse_exports, run_backends
+from tests.e2e.test_collector_config import COMPOSE, CONFIG_DIR, load_backends_script
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +44,41 @@ ORDINARY = 250
 UP_ARGS = ("--gateways", "2", "--agents", "2")
 
 T = TypeVar("T")
+
+
+# --- pins and files ----------------------------------------------------------------------------
+
+
+def test_each_tier_is_built_on_one_release_train() -> None:
+    script = load_backends_script()
+    allowed = {
+        f"v{script.SCALE_OUT_VERSION}",
+        f"v{script.SCALE_OUT_CORE_VERSION}",
+        f"v{script.SCALE_OUT_STABLE_VERSION}",
+    }
+    for manifest in ("agent-builder.yaml", "gateway-builder.yaml"):
+        text = (CONFIG_DIR / manifest).read_text()
+        assert set(re.findall(r"gomod:\s*\S+\s+(v\S+)", text)) <= allowed, manifest
+        assert f"version: {script.SCALE_OUT_VERSION}" in text
+    assert "loadbalancingexporter" in (CONFIG_DIR / "agent-builder.yaml").read_text()
+    assert script.SCALE_OUT_IMAGE_TAG == script.SCALE_OUT_VERSION
+
+
+def test_compose_scale_out_profile_mounts_the_same_files() -> None:
+    text = COMPOSE.read_text()
+    for name in ("agent.yaml", "gateway.yaml", "jaeger-spm.yaml", "prometheus.yaml"):
+        assert f"../collector-config/{name}:" in text
+        assert (CONFIG_DIR / name).is_file()
+    assert text.count("--feature-gates=connector.spanmetrics.includeCollectorInstanceID") == 1  # both gateways
+    assert load_backends_script().GATEWAY_FEATURE_GATES == "connector.spanmetrics.includeCollectorInstanceID"
+
+
+def test_compose_prometheus_is_the_release_debian_installs() -> None:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("no prometheus binary")
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    assert f"version {load_backends_script().PROMETHEUS_IMAGE_TAG.lstrip('v')}" in version.stdout + version.stderr
 
 
 @dataclass(frozen=True)
@@ -148,6 +186,8 @@ class Run:
 def run(topology: Topology) -> Run:
     kinds = [kind for kind in so.KINDS if kind != "ordinary" for _ in range(SPECIAL_PER_KIND)]
     kinds += ["ordinary"] * ORDINARY
+    # Mixed, so that both waves hold special traces and waiting for those waits for both.
+    random.Random(21).shuffle(kinds)  # noqa: S311 - the order of test data, not a secret
     flows = so.new_flows(kinds)
     # Two waves some seconds apart: Jaeger's Monitor tab shows rates, which need two samples.
     half = len(flows) // 2
@@ -167,7 +207,8 @@ def run(topology: Topology) -> Run:
         timeout=60,
         what="special traces complete in Jaeger",
     )
-    time.sleep(2)
+    # The ordinary traces of the last decision round, exported a moment after the special ones.
+    time.sleep(DECISION_WAIT_S + 1)
     return Run(flows, settled())
 
 
@@ -226,7 +267,9 @@ def test_span_metric_dimensions_are_bounded_and_carry_the_function_facts(topolog
     assert labels["faas_max_memory"] == str(so.MEMORY_MB[so.PRODUCER_FUNCTION] * 1024 * 1024)
     # One series per gateway and outcome, not per invocation or sandbox.
     assert not any(name.startswith(("faas_instance", "faas_invocation")) for row in series for name in row["metric"])
-    assert len({row["metric"]["instance"] for row in series}) == 2
+    assert {row["metric"]["instance"] for row in series} == {"gateway-1", "gateway-2"}
+    # ... and each gateway process its own series (the feature gate), so a restart never resets one.
+    assert len({row["metric"]["collector_instance_id"] for row in series}) == 2
     buckets = so.prom_values(
         topology.prometheus,
         'sum by (le) (last_over_time(traces_span_metrics_duration_milliseconds_bucket{faas_trigger="pubsub"}[1h]))',
