@@ -28,6 +28,9 @@ SERVICE_NAME: Final = "service.name"
 # -- ours: pipeline health -----------------------------------------------------
 #: Spans lost since the last report (a full export queue, failed exports), on the next local root span.
 EXPORT_DROPPED: Final = PREFIX + "export.dropped_spans"
+#: On the resource: the head-sampling ratio of OTEL_TRACES_SAMPLER=traceidratio or
+#: parentbased_traceidratio, so that a reader (insights) can weigh each kept span by 1 / ratio.
+SAMPLING_RATIO: Final = PREFIX + "sampling.ratio"
 
 # -- Lambda handler (consumer side): standard keys -------------------------------
 FAAS_TRIGGER: Final = "faas.trigger"

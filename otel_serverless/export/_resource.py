@@ -45,6 +45,25 @@ def lambda_attributes(environ: Mapping[str, str] | None = None) -> dict[str, Att
     return found
 
 
+_RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
+
+
+def sampling_attributes(environ: Mapping[str, str] | None = None) -> dict[str, AttributeValue]:
+    """The configured head-sampling ratio, when the standard variables choose a ratio sampler.
+
+    Read the way the SDK reads them: an argument that is not a number in [0, 1] means 1.0
+    (everything kept, nothing to weigh).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("OTEL_TRACES_SAMPLER", "").strip().lower() not in _RATIO_SAMPLERS:
+        return {}
+    try:
+        ratio = float(env.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+    except ValueError:
+        return {}
+    return {attr.SAMPLING_RATIO: ratio} if 0 < ratio < 1 else {}
+
+
 class LambdaResourceDetector(ResourceDetector):
     """An OpenTelemetry resource detector for the Lambda execution environment."""
 
@@ -60,7 +79,7 @@ def build_resource(service_name: str | None = None, environ: Mapping[str, str] |
     """
     env = os.environ if environ is None else environ
     detected = lambda_attributes(env)
-    base = Resource(detected)
+    base = Resource({**detected, **sampling_attributes(env)})
     standard = Resource.create({attr.SERVICE_NAME: service_name} if service_name else {})
     resource = base.merge(standard)
     has_standard_name = bool(service_name or env.get("OTEL_SERVICE_NAME")) or "service.name=" in env.get(

@@ -22,7 +22,7 @@ CONSUMER: Final = 5
 
 #: The head-sampling ratio the process was configured with (``OTEL_TRACES_SAMPLER`` =
 #: ``traceidratio`` / ``parentbased_traceidratio``), on the resource or the span.
-SAMPLING_RATIO: Final = attr.PREFIX + "sampling.ratio"
+SAMPLING_RATIO: Final = attr.SAMPLING_RATIO
 #: Jaeger keeps a span's W3C tracestate as this tag.
 JAEGER_TRACESTATE: Final = "w3c.tracestate"
 
