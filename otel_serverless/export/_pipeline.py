@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.environment_variables import (
@@ -35,6 +36,9 @@ class Telemetry:
     exporting: list[DeadlineBatchSpanProcessor] = field(default_factory=list)
     #: The caller's own processors given to :func:`configure`, flushed in the time left.
     others: list[SpanProcessor] = field(default_factory=list)
+    #: ``OTEL_LOGS_EXPORTER=otlp``: the logs pipeline and its bounded flush (otel_serverless.logs.otlp).
+    logger_provider: Any = None
+    logs: Any = None
 
     def flush(self, timeout_millis: float | None = None) -> bool:
         """Flush every processor within one shared deadline; never raises.
@@ -45,7 +49,8 @@ class Telemetry:
         budget = self.flush_timeout_millis if timeout_millis is None else min(timeout_millis, self.flush_timeout_millis)
         deadline = time.monotonic() + budget / 1000
         ok = True
-        for processor in self.exporting + self.others if self.others else self.exporting:
+        processors = self.exporting + self.others if self.others else self.exporting
+        for processor in [*processors, self.logs] if self.logs is not None else processors:
             left = int((deadline - time.monotonic()) * 1000)
             if left <= 0:
                 return False
@@ -69,6 +74,9 @@ class Telemetry:
     def shutdown(self) -> None:
         with guard("export.shutdown"):
             self.provider.shutdown()
+        if self.logger_provider is not None:
+            with guard("export.shutdown.logs"):
+                self.logger_provider.shutdown()
 
 
 _lock = threading.Lock()
@@ -154,6 +162,12 @@ def _build(
     serverless.install(provider, chains[0] if chains else None)
     for chain in chains[1:]:
         provider.add_span_processor(chain)
+    from otel_serverless.logs import otlp as otlp_logs
+
+    if otlp_logs.wanted():
+        installed = otlp_logs.install(provider.resource)
+        if installed is not None:
+            telemetry.logger_provider, telemetry.logs = installed
     return telemetry
 
 
