@@ -33,10 +33,10 @@ def enabled() -> bool:
 
 def render(value: Any, scrubber: Scrubber | None = None) -> str:
     """*value* as scrubbed JSON, truncated to OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS."""
-    from otel_serverless.processors.scrubbing import Scrubber  # only when capture is on
+    from otel_serverless.processors.scrubbing import rules  # only when capture is on
 
     limit = _settings.read_int(env.OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS, 4096, minimum=16, maximum=262_144)
-    cleaned = (scrubber or Scrubber.from_env()).structure(value)
+    cleaned = (scrubber or rules()).structure(value)
     try:
         text = json.dumps(cleaned, ensure_ascii=False, default=lambda item: preview(item, 256))
     except (TypeError, ValueError, RecursionError):

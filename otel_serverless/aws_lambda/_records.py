@@ -19,7 +19,7 @@ from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 from otel_serverless import _capture
 from otel_serverless import attributes as attr
-from otel_serverless._guard import guard, preview
+from otel_serverless._guard import guard
 from otel_serverless.aws_lambda import _invocation, _wrapper
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Record, Trigger, detect
@@ -170,4 +170,6 @@ def fail_active(invocation: Invocation, error: BaseException) -> None:
         return
     span, _ = active
     span.record_exception(error, escaped=True)
-    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {preview(str(error), 200)}"))
+    from otel_serverless.processors.scrubbing import describe  # only on an error
+
+    span.set_status(Status(StatusCode.ERROR, describe(error)))

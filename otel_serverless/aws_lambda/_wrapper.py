@@ -23,7 +23,7 @@ from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
 from otel_serverless import __version__, _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless._guard import guard, preview, report
+from otel_serverless._guard import guard, report
 from otel_serverless.aws_lambda import _flush, _invocation, _lambda_context, _payload, _state, _watchdog
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Trigger, detect
@@ -360,7 +360,9 @@ def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseE
 def _record_error(span: Span, error: BaseException) -> None:
     span.record_exception(error, escaped=True)
     span.set_attribute(attr.ERROR_TYPE, type(error).__qualname__)
-    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {preview(str(error), 200)}"))
+    from otel_serverless.processors.scrubbing import describe  # only on an error
+
+    span.set_status(Status(StatusCode.ERROR, describe(error)))
 
 
 def _record_result(invocation: Invocation, span: Span, result: Any, payload: bool) -> None:

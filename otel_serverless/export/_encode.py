@@ -305,11 +305,16 @@ def _link(link: Link, scrub: Scrub | None) -> bytes:
     return _field(_SPAN_LINK, b"".join(parts))
 
 
-def _status(status: Status) -> bytes:
+#: The pseudo-key a status description goes through the scrub under (as the scrubbing stage does).
+_STATUS_KEY = "otel.status_description"
+
+
+def _status(status: Status, scrub: Scrub | None) -> bytes:
     # The SDK encoder always sets a status, even an unset one (an empty message).
     parts = []
-    if status.description:
-        parts.append(_text(_STATUS_MESSAGE, status.description))
+    if description := status.description:
+        # An exception's message ends up here: it is scrubbed like any attribute value.
+        parts.append(_text(_STATUS_MESSAGE, str(description if scrub is None else scrub(_STATUS_KEY, description))))
     if code := status.status_code._value_:
         parts += (_STATUS_CODE, _varint(code))
     return _field(_SPAN_STATUS, b"".join(parts))
@@ -346,7 +351,7 @@ def _span(span: ReadableSpan, scrub: Scrub | None, last_fields: dict[str, tuple[
         parts += [_link(link, scrub) for link in found.links]
     if dropped := found.dropped_links:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
-    parts += (_status(span.status), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
+    parts += (_status(span.status, scrub), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(parts)
 
 
@@ -403,7 +408,8 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
 
 
 class ScrubbingEncoder:
-    """:func:`encode_spans` with every span, event and link attribute value through *scrub* first.
+    """:func:`encode_spans` with every span, event and link attribute value and every status
+    description through *scrub* first.
 
     How an exporter scrubs as it encodes (see ``processors.export_chain``). Resource and
     scope attributes are the process's own and are not scrubbed. The fields it remembers

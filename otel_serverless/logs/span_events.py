@@ -4,9 +4,9 @@ Installed through the log record factory, which sees the records of every logger
 (Powertools' logger does not propagate to the root logger, so a root handler would
 miss them) and only records a logger is enabled for. Bounded by settings: a level
 threshold, a number of events per span (the rest counted on the span as
-``serverless.log_events.dropped``) and a length per message and stack text. The
-messages reach the exporter as span event attributes, so the same scrubbing as
-every other attribute applies to them.
+``serverless.log_events.dropped``) and a length per message and stack text. Messages
+and stack texts are scrubbed before they are cut, and reach the exporter as span
+event attributes, so the same scrubbing as every other attribute applies to them.
 """
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ class _Limits:
 
 
 def _cut(text: str, limit: int) -> str:
+    """*text* scrubbed, then cut to *limit*: scrubbed first, so the cut cannot part a secret
+    from what shows it is one (the export scrubs again, with the same rules)."""
+    from otel_serverless.processors.scrubbing import clean_text
+
+    text = clean_text(text)
     return text if len(text) <= limit else f"{text[:limit]}…(+{len(text) - limit} chars)"
 
 

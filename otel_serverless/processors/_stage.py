@@ -26,7 +26,7 @@ from typing import ClassVar, NamedTuple
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import Link
+from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless._guard import report
@@ -311,18 +311,24 @@ def replace(
     attributes: Mapping[str, AttributeValue] | None = None,
     events: Sequence[Event] | None = None,
     links: Sequence[Link] | None = None,
+    status: Status | None = None,
 ) -> ReadableSpan:
-    """A copy of *span* with other attributes, events or links (everything else kept)."""
+    """A copy of *span* with other attributes, events, links or status (everything else kept)."""
     return _rebuilt(
         span,
         own_attributes(span) if attributes is None else dict(attributes),
         tuple(span.events) if events is None else tuple(events),
         tuple(span.links) if links is None else tuple(links),
+        status,
     )
 
 
 def _rebuilt(
-    span: ReadableSpan, attributes: dict[str, AttributeValue], events: tuple[Event, ...], links: tuple[Link, ...]
+    span: ReadableSpan,
+    attributes: dict[str, AttributeValue],
+    events: tuple[Event, ...],
+    links: tuple[Link, ...],
+    status: Status | None = None,
 ) -> ReadableSpan:
     """*span* with these containers, which become the copy's own (callers pass fresh ones)."""
     return ReadableSpan(
@@ -334,7 +340,7 @@ def _rebuilt(
         events=events,
         links=links,
         kind=span.kind,
-        status=span.status,
+        status=span.status if status is None else status,
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
