@@ -142,6 +142,20 @@ flow is one trace in Jaeger. ``never``: a batch invocation always starts a new t
 Default: ``same-trace``.
 """
 
+OTEL_SERVERLESS_XRAY_UNSAMPLED = "OTEL_SERVERLESS_XRAY_UNSAMPLED"
+"""
+.. envvar:: OTEL_SERVERLESS_XRAY_UNSAMPLED
+
+What an X-Ray header with ``Sampled=0`` does when it is an invocation's (or a record's)
+only context: an SQS ``AWSTraceHeader``, or ``_X_AMZN_TRACE_ID`` after an asynchronous
+invoke. ``link``: it becomes a link (``serverless.link.xray_unsampled``) and the invocation
+is sampled by your sampler as a new trace. ``obey``: it is the parent, and a parent-based
+sampler drops the invocation. The default is ``link`` because AWS writes that header
+whether or not anyone traces (botocore adds the function's ``_X_AMZN_TRACE_ID`` to every
+request; without active X-Ray tracing it says ``Sampled=0``): as a parent it would
+silently drop invocations no sampler of yours decided against. Default: ``link``.
+"""
+
 OTEL_SERVERLESS_TIMEOUT_WATCHDOG = "OTEL_SERVERLESS_TIMEOUT_WATCHDOG"
 """
 .. envvar:: OTEL_SERVERLESS_TIMEOUT_WATCHDOG
@@ -236,10 +250,14 @@ OTEL_SERVERLESS_SCRUB = "OTEL_SERVERLESS_SCRUB"
 """
 .. envvar:: OTEL_SERVERLESS_SCRUB
 
-``true`` replaces secrets with ``[REDACTED]`` in every exported span (attributes,
-events, links, whichever instrumentation set them): values under keys that look like
-secrets (password, secret, token, key, credential, authorization, session, cookie …)
-and ``name=value`` / ``"name": "value"`` pairs inside string values. Default: ``true``.
+``true`` replaces secrets, whole, with ``[REDACTED]`` in every exported span (attributes,
+events, links and status descriptions, whichever instrumentation set them): values under
+names that look like secrets (password, passphrase, secret, token, key, credential,
+authorization and other auth headers, session, cookie, pin, cvv, ssn, otp, card number,
+signed-URL signatures …), as keys, ``name=value`` / ``"name": "value"`` pairs in text or
+``{"name": …, "value": …}`` pairs, and values shaped like credentials (URLs with a
+password, AWS keys, JWTs, PEM blocks, bearer tokens, card numbers), also inside JSON text,
+base64 JSON and percent-encoded text. Default: ``true``.
 """
 
 OTEL_SERVERLESS_SCRUB_PATTERNS = "OTEL_SERVERLESS_SCRUB_PATTERNS"

@@ -250,7 +250,11 @@ def _get_ci(mapping: Mapping[Any, Any], name: str) -> object:
 
 def extract_attributes(attributes: object) -> Context | None:
     """Context from message attributes (any AWS shape), or None."""
-    fields = fields_from_attributes(attributes)
+    return extract_fields(fields_from_attributes(attributes))
+
+
+def extract_fields(fields: Fields) -> Context | None:
+    """Context from propagation fields, Datadog's own style included (``x-datadog-*``), or None."""
     found = extract(fields)
     if found is None and "x-datadog-trace-id" in fields:
         from otel_serverless.propagation import _datadog

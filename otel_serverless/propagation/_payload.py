@@ -19,12 +19,15 @@ from typing import Any, Final
 from opentelemetry.context import Context
 
 from otel_serverless.propagation._carrier import (
+    DATADOG_KEY,
     MAPPING,
     RESERVED_KEY,
     SIZE_LIMIT,
     Fields,
+    decode,
     encode,
     extract,
+    extract_fields,
     extract_slot,
 )
 
@@ -37,6 +40,8 @@ _JSON_SPACE: Final = " \t\n\r"
 _JSON_SPACE_BYTES: Final = _JSON_SPACE.encode()
 _scan_value: Final = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
 _KEY_BYTES: Final = _KEY_TEXT.encode()
+_DATADOG_TEXT: Final = json.dumps(DATADOG_KEY)
+_DATADOG_BYTES: Final = _DATADOG_TEXT.encode()
 _CLOSING_BRACE: Final = ord("}")
 #: The reserved member as embed() splices it in, before its encoded fields: alone, or after others.
 _FIRST_MEMBER: Final = _KEY_TEXT + ":"
@@ -117,10 +122,11 @@ def parse_object(document: str | bytes) -> dict[str, Any] | None:
 
 
 def mentions_key(document: str | bytes) -> bool:
-    """Whether the reserved key's name occurs in *document* at all (else there is nothing to parse for)."""
+    """Whether the reserved key's name (or Datadog's) occurs in *document* at all (else there is
+    nothing to parse for)."""
     if isinstance(document, bytes):
-        return _KEY_BYTES in document
-    return _KEY_TEXT in document
+        return _KEY_BYTES in document or _DATADOG_BYTES in document
+    return _KEY_TEXT in document or _DATADOG_TEXT in document
 
 
 def from_tail(document: str | bytes) -> Context | None:
@@ -160,5 +166,15 @@ def extract_document(document: str | bytes) -> Context | None:
 
 
 def extract_from(obj: object) -> Context | None:
-    """The context in an already-parsed JSON object's slot, or None."""
-    return extract_slot(obj.get(RESERVED_KEY)) if isinstance(obj, MAPPING) else None
+    """The context in an already-parsed JSON object's slot, or None.
+
+    Read-only compatibility: where no slot of ours is, Datadog's ``_datadog`` object, which
+    dd-trace writes into the same payloads (EventBridge detail, Kinesis data, Step Functions
+    input), in W3C or in Datadog's own style.
+    """
+    if not isinstance(obj, MAPPING):
+        return None
+    found = extract_slot(obj.get(RESERVED_KEY))
+    if found is None and DATADOG_KEY in obj:
+        found = extract_fields(decode(obj.get(DATADOG_KEY)))
+    return found

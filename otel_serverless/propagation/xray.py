@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context import Context
 
@@ -26,6 +27,7 @@ HEADER: Final = "X-Amzn-Trace-Id"
 SQS_SYSTEM_ATTRIBUTE: Final = "AWSTraceHeader"
 
 _propagator: AwsXRayPropagator | None = None
+_FROM_HEADER: Final = context_api.create_key("otel_serverless.xray_header")
 
 
 def _xray() -> AwsXRayPropagator:
@@ -46,11 +48,22 @@ def header(context: Context | None = None) -> str | None:
 
 
 def extract_header(value: object) -> Context | None:
-    """A context with the remote span an X-Ray header names, or None (never raises on bad input)."""
+    """A context with the remote span an X-Ray header names, or None (never raises on bad input).
+
+    The context says where it came from (see :func:`unsampled_header`): an X-Ray header's
+    sampled flag may be a decision no sampler of ours made.
+    """
     if not isinstance(value, str) or not value or len(value) > MAX_SLOT_CHARS:
         return None
     context = _xray().extract({HEADER: value}, context=Context())
-    return context if is_remote_parent(context) else None
+    return context_api.set_value(_FROM_HEADER, True, context) if is_remote_parent(context) else None
+
+
+def unsampled_header(context: Context | None) -> bool:
+    """Whether *context* came from an X-Ray header (:func:`extract_header`) with ``Sampled=0``."""
+    if context is None or context.get(_FROM_HEADER) is not True:
+        return False
+    return not trace.get_current_span(context).get_span_context().trace_flags.sampled
 
 
 def lossless(context: Context | None = None) -> str | None:

@@ -8,7 +8,8 @@ Read only here, when neither the event nor the client context carries a context.
 The sampled flag in that header may be a decision we did not make: the platform writes
 ``Sampled=0`` when the function has no active X-Ray tracing. Such a header never becomes
 the parent, whose flag a parent-based sampler would follow and record nothing: the
-invocation starts its own trace, linked to that context (``serverless.link.xray_unsampled``).
+invocation starts its own trace, linked to that context (``serverless.link.xray_unsampled``;
+see ``_unsampled`` and ``OTEL_SERVERLESS_XRAY_UNSAMPLED``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,8 @@ from __future__ import annotations
 import os
 from typing import Any, Final
 
-from opentelemetry import trace
-from opentelemetry.trace import Link
-
-from otel_serverless import attributes as attr
 from otel_serverless.aws_lambda.triggers import _base as base
-from otel_serverless.aws_lambda.triggers import _extract
+from otel_serverless.aws_lambda.triggers import _extract, _unsampled
 
 #: Where the Lambda runtime puts the invocation's trace header.
 TRACE_HEADER_VARIABLE: Final = "_X_AMZN_TRACE_ID"
@@ -35,9 +32,5 @@ def detect(event: Any, context: Any) -> base.Trigger:
     found = _extract.call("xray", "extract_header", header)
     if found is None:
         return trigger
-    span_context = trace.get_current_span(found).get_span_context()
-    if span_context.trace_flags.sampled:
-        trigger.parent = found
-    else:
-        trigger.links.append(Link(span_context, {attr.LINK_XRAY_UNSAMPLED: True}))
+    trigger.parent = _unsampled.settle(found, trigger.links)  # Sampled=0: a link (the setting may say obey)
     return trigger

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 
 from otel_serverless import attributes as attr
 from otel_serverless.aws_lambda.triggers import _base as base
-from otel_serverless.aws_lambda.triggers import _bodies, _extract
+from otel_serverless.aws_lambda.triggers import _bodies, _extract, _unsampled
 
 
 def detect(event: Any, context: Any) -> base.Trigger | None:
@@ -38,13 +38,14 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
             index=index,
             source=raw,
             message_id=message_id,
-            parent=_extract.call("sqs", "extract_lambda_record", raw),
             item_id=message_id,
             attempt=attempt,
             attributes=attributes,
         )
+        # AWSTraceHeader with Sampled=0 (a producer without active X-Ray tracing): a link.
+        record.parent = _unsampled.settle(_extract.call("sqs", "extract_lambda_record", raw), record.links)
         if origin == "s3":
-            record.links = _bodies.s3_links(first if index == 0 else _bodies.parse(raw.get("body")))
+            record.links += _bodies.s3_links(first if index == 0 else _bodies.parse(raw.get("body")))
         records.append(record)
     attributes = base.batch_attributes("aws_sqs", len(records), queue)
     if len(records) == 1:

@@ -1,7 +1,7 @@
 """A Step Functions task state invoking the function.
 
 Recognised by the producer's reserved key in the input (``_otel``, written by
-``propagation.stepfunctions``) or by the context object a state passes with
+``propagation.stepfunctions``; or Datadog's ``_datadog``) or by the context object a state passes with
 ``"$$"`` (``Execution.Id`` is a ``states`` ARN), at the top level or one level
 down. ``State.RetryCount`` gives the attempt number.
 """
@@ -16,6 +16,8 @@ from otel_serverless.aws_lambda.triggers import _base as base
 from otel_serverless.aws_lambda.triggers import _extract
 
 RESERVED_KEY: Final = "_otel"
+#: What dd-trace writes into a StartExecution input (read-only compatibility).
+DATADOG_KEY: Final = "_datadog"
 #: Top-level values inspected for a nested context object.
 _MAX_SCAN: Final = 16
 
@@ -41,7 +43,7 @@ def detect(event: Any, context: Any) -> base.Trigger | None:
     if not isinstance(event, dict):
         return None
     machine = context_object(event)
-    if machine is None and RESERVED_KEY not in event:
+    if machine is None and RESERVED_KEY not in event and DATADOG_KEY not in event:
         return None
     attributes: base.Attributes = {}
     attempt = None
