@@ -24,4 +24,5 @@ MODULES = (
     "bench_lambda",  # extra entries from the Lambda handler work
     "bench_rollout",  # R1, R2 (rollout instrument over 1,000 moto functions)
     "bench_insights",  # I1, I2, I3 (insights over 100,000 spans from an OTLP/JSON file)
+    "bench_scale_out",  # S1, S2 (gateway and agent spans per CPU-second vs a plain collector)
 )

@@ -31,6 +31,7 @@ KNOWN_IDS = {
     "bench_export": ("G6", "G7"),
     "bench_rollout": ("R1", "R2"),
     "bench_insights": ("I1", "I2", "I3"),
+    "bench_scale_out": ("S1", "S2"),
 }
 
 
