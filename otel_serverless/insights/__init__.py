@@ -48,7 +48,7 @@ def build_report(
     if files:
         paths = _files.expand(files)
         found = _files.FileReport()
-        _files.read(paths, assembler.add, progress, found)
+        _files.read(paths, assembler.add_all, progress, found)
         sources.extend(str(path) for path in paths)
         if note := found.note():
             notes.append(note)

@@ -164,6 +164,7 @@ class Aggregation:
         self.last_ns: int | None = None
         self.spans = 0
         self._producers: OrderedDict[str, str] = OrderedDict()
+        self._labels: dict[tuple[str, str], str] = {}  # "function → resource", made once
 
     def _window(self, time_ns: int) -> Figures | None:
         current = self.current
@@ -181,7 +182,9 @@ class Aggregation:
         by_id: dict[str, Span] = {}
         invocations: list[Span] = []
         calls: list[tuple[Span, str | None]] = []
+        targets: dict[str, str | None] = {}
         trigger = attr.FAAS_TRIGGER
+        producers = self._producers  # remembered for links from other traces (a batch's producers)
         for span in spans:
             by_id[span.span_id] = span
             first = min(first, span.start_ns)
@@ -189,19 +192,23 @@ class Aggregation:
             if trigger in span.attributes:
                 invocations.append(span)
             elif span.kind == CLIENT or span.kind == PRODUCER:  # noqa: PLR1714  # the hot path: no tuple
-                target = _graph.call_target(span)
+                target = targets[span.span_id] = _graph.call_target(span)
                 calls.append((span, target))
                 if target is not None:
-                    self._remember(span.span_id, target)
+                    producers[span.span_id] = target
+        while len(producers) > MAX_REMEMBERED:
+            producers.popitem(last=False)
         if self.first_ns is None or first < self.first_ns:
             self.first_ns = first
         if self.last_ns is None or last > self.last_ns:
             self.last_ns = last
         api_by_invocation, flow_hops = self._calls(calls, by_id) if calls else ({}, [])
+        if not invocations:
+            return
+        failed = False
         for invocation in invocations:
-            self._invocation(invocation, by_id, api_by_invocation.get(invocation.span_id, 0.0))
-        if invocations:
-            self._dataflow(spans, by_id, invocations, api_by_invocation, flow_hops, extent=(first, last))
+            failed = self._invocation(invocation, by_id, targets, api_by_invocation) or failed
+        self._dataflow(spans, by_id, invocations, api_by_invocation, flow_hops, failed=failed, extent=(first, last))
 
     def _calls(
         self, calls: list[tuple[Span, str | None]], by_id: dict[str, Span]
@@ -210,97 +217,98 @@ class Aggregation:
         owner: dict[tuple[str, str], Span | None] = {}
         api_by_invocation: dict[str, float] = {}
         flow_hops: list[tuple[str, float, float]] = []
+        labels = self._labels
         for call, target in calls:
             window = self._window(call.start_ns)
             if window is None:
                 continue
-            invocation = _owner(call, by_id, owner)
+            parent = by_id.get(call.parent_id) if call.parent_id else None
+            if parent is not None and parent.service == call.service and attr.FAAS_TRIGGER in parent.attributes:
+                invocation: Span | None = parent  # the usual case: called from the handler itself
+            else:
+                invocation = _owner(call, by_id, owner)
             function = invocation.service if invocation is not None else call.service
             window.spans += 1
             duration = max(0, call.end_ns - call.start_ns) / 1e6
+            weight = call.weight
             if invocation is not None:
                 api_by_invocation[invocation.span_id] = api_by_invocation.get(invocation.span_id, 0.0) + duration
             kind = _graph.call_kind(call)
             hop_name = call.name if kind == "aws" or target is None else target.partition(":")[2] or call.name
-            window.hop(function, hop_name, kind, call.weight, duration)
-            if call.weight != 1.0:
+            window.hop(function, hop_name, kind, weight, duration)
+            if weight != 1.0:
                 window.estimated = True
             if target is not None:
-                window.edge(function, target, call.weight, call.error or is_error(call))
+                window.edge(function, target, weight, call.error)  # clients mark failures (and 5xx) so
                 if invocation is not None:
-                    hop = f"{function} → {target.partition(':')[2] or target}"
-                    flow_hops.append((hop, duration, call.weight))
+                    label = labels.get((function, target))
+                    if label is None:
+                        label = f"{function} → {target.partition(':')[2] or target}"
+                        if len(labels) < MAX_EDGES:
+                            labels[(function, target)] = label
+                    flow_hops.append((label, duration, weight))
         return api_by_invocation, flow_hops
 
-    def _remember(self, span_id: str, target: str) -> None:
-        self._producers[span_id] = target
-        if len(self._producers) > MAX_REMEMBERED:
-            self._producers.popitem(last=False)
-
-    def _invocation(self, span: Span, by_id: dict[str, Span], api_ms: float) -> None:
+    def _invocation(
+        self, span: Span, by_id: dict[str, Span], targets: dict[str, str | None], api: dict[str, float]
+    ) -> bool:
+        """Count one invocation in its window; whether it failed."""
+        error = is_error(span)
         window = self._window(span.start_ns)
         if window is None:
-            return
+            return error
         window.spans += 1
         a = span.attributes
+        get = a.get
         w = span.weight
         if w != 1.0:
             window.estimated = True
         stats = window.function(span.service)
-        error = is_error(span)
         duration = max(0, span.end_ns - span.start_ns) / 1e6
         stats.invocations += w
-        stats.errors += w if error else 0.0
-        if a.get(attr.TIMEOUT) is True:
-            stats.timeouts += w
-        cold = a.get(attr.FAAS_COLDSTART) is True
-        if cold:
+        if error:
+            stats.errors += w
+            if get(attr.TIMEOUT) is True:
+                stats.timeouts += w
+        if get(attr.FAAS_COLDSTART) is True:
             stats.cold_starts += w
             stats.cold.add(duration, w)
-            init = _number(a.get(attr.INIT_DURATION_MS))
+            init = _number(get(attr.INIT_DURATION_MS))
             if init is not None:
                 stats.init.add(init, w)
         else:
             stats.warm.add(duration, w)
-        if a.get(attr.RETRY) is True:
+        if get(attr.RETRY) is True:
             stats.retries += w
-        if a.get(attr.PREVIOUS_KILLED) is True and a.get(attr.PREVIOUS_REASON) != "timeout":
+        if get(attr.PREVIOUS_KILLED) is True and get(attr.PREVIOUS_REASON) != "timeout":
             # The killed invocation exported nothing (out of memory, or a crash): count it here.
             stats.out_of_memory += w
             stats.invocations += w
             stats.errors += w
             window.tick(span.start_ns, w, True)
-        cost = _number(a.get(attr.COST_USD))
-        if cost is not None:
-            stats.cost_usd += cost * w
-        peak = _number(a.get(attr.MEMORY_PEAK_MB))
-        if peak is not None:
-            stats.max_memory_mb = peak if stats.max_memory_mb is None else max(stats.max_memory_mb, peak)
-        limit = _number(a.get(attr.MEMORY_LIMIT_MB))
-        if limit is not None:
-            stats.memory_limit_mb = limit
-        configured = _number(a.get(attr.TIMEOUT_CONFIGURED_MS))
-        if configured is not None:
-            stats.timeout_ms = configured
+        _spent(stats, a, w)
         stats.durations.add(duration, w)
         stats.histogram[bisect.bisect_left(HISTOGRAM_MS, duration)] += w
-        api = min(api_ms, duration)
-        stats.api_ms += api * w
-        stats.own_ms += (duration - api) * w
+        api_ms = min(api.get(span.span_id, 0.0), duration)
+        stats.api_ms += api_ms * w
+        stats.own_ms += (duration - api_ms) * w
         window.tick(span.start_ns, w, error)
-        self._edges_into(window, span, by_id, error)
+        self._edges_into(window, span, by_id, targets, error)
+        return error
 
-    def _edges_into(self, window: Figures, span: Span, by_id: dict[str, Span], error: bool) -> None:
+    def _edges_into(
+        self, window: Figures, span: Span, by_id: dict[str, Span], targets: dict[str, str | None], error: bool
+    ) -> None:
         function = span.service
         source = _graph.trigger_source(span)
         callers: set[str] = set()
-        for producer_id in (span.parent_id, *span.links):
+        for producer_id in (span.parent_id, *span.links) if span.links else (span.parent_id,):
             if not producer_id:
                 continue
             producer = by_id.get(producer_id)
             caller: str | None
             if producer is not None:
-                caller = _graph.call_target(producer) if _graph.is_call(producer) else None
+                caller = targets.get(producer_id)
                 if caller is None and producer.service != function:
                     caller = producer.service
             else:
@@ -323,6 +331,7 @@ class Aggregation:
         api_by_invocation: dict[str, float],
         flow_hops: list[tuple[str, float, float]],
         *,
+        failed: bool,
         extent: tuple[int, int],
     ) -> None:
         root = spans[0]
@@ -332,23 +341,50 @@ class Aggregation:
             ):
                 root = span
         window = self._window(root.start_ns)
-        if window is None or not invocations:
-            return  # a flow is a flow of functions
+        if window is None:
+            return
         w = root.weight
-        entry = next((span for span in invocations if span.parent_id == root.span_id), None)
+        entry = None
+        if not _graph.is_invocation(root):
+            entry = next((span for span in invocations if span.parent_id == root.span_id), None)
         stats = window.dataflow(_graph.dataflow_name(root, entry))
         stats.invocations += w
-        if any(is_error(span) for span in invocations) or is_error(root):
+        if failed or is_error(root):
             stats.errors += w
-        stats.functions.update(span.service for span in invocations)
-        stats.durations.add(max(0, extent[1] - extent[0]) / 1e6, w)
+        functions = stats.functions
+        own = api = 0.0
         for span in invocations:
-            api = min(api_by_invocation.get(span.span_id, 0.0), span.duration_ms)
-            stats.api_ms += api * span.weight
-            stats.own_ms += (span.duration_ms - api) * span.weight
+            functions.add(span.service)
+            duration = max(0, span.end_ns - span.start_ns) / 1e6
+            spent = min(api_by_invocation.get(span.span_id, 0.0), duration)
+            api += spent * span.weight
+            own += (duration - spent) * span.weight
+        stats.api_ms += api
+        stats.own_ms += own
+        stats.durations.add(max(0, extent[1] - extent[0]) / 1e6, w)
+        hops = stats.hops
         for name, duration, weight in flow_hops:
-            if name in stats.hops or len(stats.hops) < 200:
-                stats.hops[name] = stats.hops.get(name, 0.0) + duration * weight
+            if name in hops:
+                hops[name] += duration * weight
+            elif len(hops) < 200:
+                hops[name] = duration * weight
+
+
+def _spent(stats: FunctionStats, attributes: dict[str, object], weight: float) -> None:
+    """Cost, memory against its limit, the configured timeout."""
+    get = attributes.get
+    cost = _number(get(attr.COST_USD))
+    if cost is not None:
+        stats.cost_usd += cost * weight
+    peak = _number(get(attr.MEMORY_PEAK_MB))
+    if peak is not None and (stats.max_memory_mb is None or peak > stats.max_memory_mb):
+        stats.max_memory_mb = peak
+    limit = _number(get(attr.MEMORY_LIMIT_MB))
+    if limit is not None:
+        stats.memory_limit_mb = limit
+    configured = _number(get(attr.TIMEOUT_CONFIGURED_MS))
+    if configured is not None:
+        stats.timeout_ms = configured
 
 
 def _owner(span: Span, by_id: dict[str, Span], cache: dict[tuple[str, str], Span | None]) -> Span | None:

@@ -71,6 +71,27 @@ class Assembler:
             self.peak_held = max(self.peak_held, self._held)
             self._sweep()
 
+    def add_all(self, spans: list[Span]) -> None:
+        """The spans of one export request (the same as :meth:`add` for each, in one loop)."""
+        pending_of = self._pending
+        watermark = self._watermark
+        for span in spans:
+            pending = pending_of.get(span.trace_id)
+            if pending is None:
+                pending = pending_of[span.trace_id] = _Pending()
+            pending.spans.append(span)
+            end = span.end_ns
+            if end > pending.last_end:
+                pending.last_end = end
+                if end > watermark:  # noqa: PLR1730  # the hot path: no call
+                    watermark = end
+        self._watermark = watermark
+        self._held += len(spans)
+        self._since_sweep += len(spans)
+        if self._since_sweep >= _SWEEP_EVERY or self._held > self.max_spans:
+            self.peak_held = max(self.peak_held, self._held)
+            self._sweep()
+
     def add_trace(self, spans: list[Span]) -> None:
         """A trace the source knows to be whole (Jaeger answers whole traces)."""
         if spans:

@@ -26,6 +26,18 @@ from otel_serverless.insights._otlp import NotOtlp, spans_of
 from otel_serverless.insights._progress import Progress
 
 
+def _json_loads() -> Callable[[bytes], Any]:
+    """orjson's parser when installed (the ``insights`` extra: about 40 % less time), else json's."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    return orjson.loads
+
+
+_loads = _json_loads()
+
+
 def expand(patterns: Iterable[str]) -> list[Path]:
     """Each pattern's files (a glob, or one path), in order, once each."""
     found: list[Path] = []
@@ -67,7 +79,9 @@ class FileReport:
         return f"{self.skipped} line(s) skipped ({'; '.join(self.examples)})"
 
 
-def read(paths: list[Path], add: Callable[[Span], None], progress_stream: TextIO | None, report: FileReport) -> None:
+def read(
+    paths: list[Path], add: Callable[[list[Span]], None], progress_stream: TextIO | None, report: FileReport
+) -> None:
     """Every span of every file to *add*, with a progress bar for large inputs."""
     sizes = []
     for path in paths:
@@ -99,7 +113,7 @@ def _open(path: Path) -> tuple[io.BufferedIOBase, io.BufferedIOBase]:
     return raw, raw
 
 
-def _read_one(path: Path, add: Callable[[Span], None], report: FileReport, moved: Callable[[int], Any]) -> None:
+def _read_one(path: Path, add: Callable[[list[Span]], None], report: FileReport, moved: Callable[[int], Any]) -> None:
     good = 0
     first_problem: str | None = None
     try:
@@ -111,7 +125,7 @@ def _read_one(path: Path, add: Callable[[Span], None], report: FileReport, moved
             number = 0
             for line in lines:
                 number += 1
-                if not line.strip():
+                if line.isspace():  # no copy of a long line
                     continue
                 why = _line(line, add, report)
                 if why is None:
@@ -127,15 +141,15 @@ def _read_one(path: Path, add: Callable[[Span], None], report: FileReport, moved
         raise SourceError(f"{path}: not OTLP/JSON traces ({first_problem})")
 
 
-def _line(line: bytes, add: Callable[[Span], None], report: FileReport) -> str | None:
+def _line(line: bytes, add: Callable[[list[Span]], None], report: FileReport) -> str | None:
     try:
-        request = json.loads(line)
-    except ValueError:
+        request = _loads(line)
+    except ValueError:  # orjson's JSONDecodeError is one too
         return "truncated or not JSON" if not line.endswith(b"\n") else "not JSON"
     try:
-        for span in spans_of(request):
-            report.spans += 1
-            add(span)
+        spans = list(spans_of(request))
     except NotOtlp as error:
         return str(error)
+    report.spans += len(spans)
+    add(spans)
     return None

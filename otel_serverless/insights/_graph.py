@@ -71,17 +71,19 @@ def _first(value: Any) -> str | None:
 def call_target(span: Span) -> str | None:  # noqa: PLR0911  # one return per kind of target
     """The node an outgoing call reaches: ``sqs:orders``, ``dynamodb:posts``, a function, ``http:host``."""
     a = span.attributes
-    if name := _first(a.get(attr.FAAS_INVOKED_NAME)):
+    get = a.get
+    # Each check reads the attribute first: most are absent, and then nothing else runs.
+    if (found := get(attr.FAAS_INVOKED_NAME)) and (name := _first(found)):
         return name
-    if bucket := _first(a.get(attr.AWS_S3_BUCKET)):
+    if (found := get(attr.AWS_S3_BUCKET)) and (bucket := _first(found)):
         return f"s3:{bucket}"
-    if table := _first(a.get(attr.AWS_DYNAMODB_TABLE_NAMES)):
+    if (found := get(attr.AWS_DYNAMODB_TABLE_NAMES)) and (table := _first(found)):
         return f"dynamodb:{table}"
-    if machine := _last(a.get(attr.AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN), ":"):
+    if (found := get(attr.AWS_STEP_FUNCTIONS_STATE_MACHINE_ARN)) and (machine := _last(found, ":")):
         return f"states:{machine}"
-    if topic := _last(a.get(attr.AWS_SNS_TOPIC_ARN), ":"):
+    if (found := get(attr.AWS_SNS_TOPIC_ARN)) and (topic := _last(found, ":")):
         return f"sns:{topic}"
-    if stream := _first(a.get(attr.AWS_KINESIS_STREAM_NAME)):
+    if (found := get(attr.AWS_KINESIS_STREAM_NAME)) and (stream := _first(found)):
         return f"kinesis:{stream}"
     service = _SERVICES.get(str(a.get(attr.MESSAGING_SYSTEM) or a.get(attr.RPC_SERVICE) or "").lower())
     if service is not None:

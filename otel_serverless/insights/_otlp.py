@@ -124,7 +124,7 @@ def _span(raw: Any, service: str, scope: str, ratio: Any) -> Span | None:
         trace_id if type(trace_id) is str else str(trace_id),
         span_id if type(span_id) is str else str(span_id),
         raw.get("parentSpanId") or None,
-        str(raw.get("name", "")),
+        name if type(name := raw.get("name")) is str else str(name or ""),
         service,
         scope,
         kind if type(kind) is int else 1,
