@@ -187,8 +187,10 @@ class Aggregation:
         producers = self._producers  # remembered for links from other traces (a batch's producers)
         for span in spans:
             by_id[span.span_id] = span
-            first = min(first, span.start_ns)
-            last = max(last, span.end_ns)
+            if span.start_ns < first:  # noqa: PLR1730  # the hot path: no call
+                first = span.start_ns
+            if span.end_ns > last:  # noqa: PLR1730
+                last = span.end_ns
             if trigger in span.attributes:
                 invocations.append(span)
             elif span.kind == CLIENT or span.kind == PRODUCER:  # noqa: PLR1714  # the hot path: no tuple
@@ -263,8 +265,8 @@ class Aggregation:
         w = span.weight
         if w != 1.0:
             window.estimated = True
-        stats = window.function(span.service)
-        duration = max(0, span.end_ns - span.start_ns) / 1e6
+        stats = window.functions.get(span.service) or window.function(span.service)
+        duration = (span.end_ns - span.start_ns) / 1e6 if span.end_ns > span.start_ns else 0.0
         stats.invocations += w
         if error:
             stats.errors += w

@@ -35,9 +35,10 @@ class Sketch:
         self.total = 0.0  # weighted sum of values
 
     def add(self, value: float, weight: float = 1.0) -> None:
-        if not math.isfinite(value) or weight <= 0:
+        if not 0.0 <= value < math.inf or weight <= 0:  # negative, infinite or NaN
+            if value < 0:
+                self.add(0.0, weight)
             return
-        value = max(0.0, value)
         self.count += weight
         self.total += value * weight
         exact = self._exact

@@ -247,3 +247,7 @@ def test_weighted_sketch() -> None:
     sketch.add(20.0, 1.0)
     assert sketch.quantile(0.75) == 10.0 and sketch.quantile(0.76) == 20.0
     assert Sketch().quantile(0.5) is None
+    odd = Sketch()
+    for value in (float("nan"), float("inf"), -3.0, 7.0):  # a clock that went back counts as 0 ms
+        odd.add(value)
+    assert odd.count == 2 and odd.quantile(0.5) == 0.0 and odd.quantile(1.0) == 7.0
