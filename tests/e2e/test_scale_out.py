@@ -81,6 +81,39 @@ def test_compose_prometheus_is_the_release_debian_installs() -> None:
     assert f"version {load_backends_script().PROMETHEUS_IMAGE_TAG.lstrip('v')}" in version.stdout + version.stderr
 
 
+def test_validate_checks_each_tier_with_its_own_binary(backends_built: None) -> None:
+    result = run_backends("validate")
+    assert result.returncode == 0, result.stderr
+    for name, kind in (("agent.yaml", "agent"), ("gateway.yaml", "gateway"), ("jaeger-spm.yaml", "jaeger")):
+        assert re.search(rf"ok\s+\S+/{re.escape(name)} \({kind}\)", result.stderr), result.stderr
+
+
+def test_validate_rejects_a_gateway_config_its_distribution_cannot_run(backends_built: None, tmp_path: Path) -> None:
+    broken = tmp_path / "gateway-broken.yaml"
+    # groupbytrace is not in gateway-builder.yaml: the gateway binary must say so.
+    broken.write_text((CONFIG_DIR / "gateway.yaml").read_text().replace("tail_sampling", "groupbytrace"))
+    result = run_backends("validate", str(broken))
+    assert result.returncode != 0
+    assert "groupbytrace" in result.stderr
+
+
+def test_up_without_prometheus_fails_with_a_clear_message_and_starts_nothing(
+    backends_built: None, tmp_path: Path
+) -> None:
+    state_dir = tmp_path / "state"
+    result = subprocess.run(
+        [sys.executable, str(BACKENDS_SCRIPT), "up", "--scale-out", "--state-dir", str(state_dir)],
+        env={**os.environ, "PROMETHEUS_BIN": str(tmp_path / "no-such-prometheus")},
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "no `prometheus` binary" in result.stderr
+    assert not (state_dir / "state.json").exists()
+
+
 @dataclass(frozen=True)
 class Topology:
     exports: dict[str, str]
