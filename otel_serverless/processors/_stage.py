@@ -331,17 +331,45 @@ def _rebuilt(
     status: Status | None = None,
 ) -> ReadableSpan:
     """*span* with these containers, which become the copy's own (callers pass fresh ones)."""
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attributes,
-        events=events,
-        links=links,
-        kind=span.kind,
-        status=span.status if status is None else status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return RewrittenSpan(span, attributes, events, links, span.status if status is None else status)
+
+
+class RewrittenSpan(ReadableSpan):
+    """A finished span with other attributes, events, links or status, and every other field its own.
+
+    Not rebuilt through ``ReadableSpan(...)``: that constructor knows only the fields of the
+    SDK version it comes from and takes plain containers, so a span over its limits lost
+    its dropped counts, and a field a later SDK adds would be lost too. Here every field of
+    the original is carried over as it is (its instance dictionary), only the four that
+    change are replaced, and the dropped counts stay the original's.
+    ``tests/processors/test_rewritten_span.py`` compares each public field with the
+    original's, over and under the limits, on the installed SDK.
+    """
+
+    def __init__(
+        self,
+        original: ReadableSpan,
+        attributes: dict[str, AttributeValue],
+        events: tuple[Event, ...],
+        links: tuple[Link, ...],
+        status: Status,
+    ) -> None:
+        # No super().__init__(): it would reset what vars() carries over.
+        self.__dict__.update(vars(original))
+        self._dropped_counts = (original.dropped_attributes, original.dropped_events, original.dropped_links)
+        self._attributes = attributes
+        self._events = events
+        self._links = links
+        self._status = status
+
+    @property
+    def dropped_attributes(self) -> int:
+        return self._dropped_counts[0]
+
+    @property
+    def dropped_events(self) -> int:
+        return self._dropped_counts[1]
+
+    @property
+    def dropped_links(self) -> int:
+        return self._dropped_counts[2]
