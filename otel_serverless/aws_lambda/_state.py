@@ -46,7 +46,7 @@ from typing import Final
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
-from otel_serverless._guard import report
+from otel_serverless._guard import preview, report, warn_once
 
 INIT_TYPES: Final = ("on-demand", "provisioned-concurrency", "snap-start")
 #: Most request ids / stream sequence numbers remembered (oldest forgotten first).
@@ -215,8 +215,14 @@ class _Marker:
                     self.map[0:_RECORD_BYTES] = payload
                 elif fd is not None:
                     os.pwrite(fd, payload, 0)
-            except OSError:
-                pass
+            except OSError as error:
+                if self.fd is None:  # the marker cannot even be created: say so once, stop trying
+                    self.disabled = True
+                    warn_once(
+                        "state.marker.open",
+                        f"otel-serverless: {env.OTEL_SERVERLESS_STATE_DIR}={preview(str(self.path), 120)}: the "
+                        f"in-flight marker cannot be written ({type(error).__name__}); kill detection is off",
+                    )
             except Exception as error:
                 report("state.marker", error)
 

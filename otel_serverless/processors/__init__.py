@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
+from otel_serverless._guard import preview, warn_once
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
 from otel_serverless.processors._stage import ServerlessProcessor
 from otel_serverless.processors.coldstart import ColdStartProcessor
@@ -66,6 +67,13 @@ _installed: weakref.WeakKeyDictionary[TracerProvider, ServerlessProcessor | None
 def enabled() -> tuple[str, ...]:
     """The processors OTEL_SERVERLESS_PROCESSORS (and OTEL_SERVERLESS_SCRUB) turn on."""
     names = tuple(name.lower() for name in _settings.read_list(env.OTEL_SERVERLESS_PROCESSORS, ALL))
+    unknown = sorted(set(names) - {*ALL, "none"})
+    if unknown:
+        warn_once(
+            f"setting:{env.OTEL_SERVERLESS_PROCESSORS}",
+            f"otel-serverless: {env.OTEL_SERVERLESS_PROCESSORS} names no such processor "
+            f"{preview(', '.join(unknown))}; ignored (known: {', '.join(ALL)}, none)",
+        )
     chosen = tuple(name for name in ALL if name in names)
     if not _settings.read_bool(env.OTEL_SERVERLESS_SCRUB, True):
         chosen = tuple(name for name in chosen if name != "scrub")
