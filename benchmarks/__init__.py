@@ -22,6 +22,7 @@ MODULES = (
     "bench_invocation",  # G5
     "bench_export",  # G6, G7
     "bench_lambda",  # extra entries from the Lambda handler work
+    "bench_layer",  # L1, L2, L3 (the layer in the Lambda RIE with awslambdaric; its size)
     "bench_rollout",  # R1, R2 (rollout instrument over 1,000 moto functions)
     "bench_insights",  # I1, I2, I3 (insights over 100,000 spans from an OTLP/JSON file)
     "bench_scale_out",  # S1, S2 (gateway and agent spans per CPU-second vs a plain collector)

@@ -29,6 +29,7 @@ KNOWN_IDS = {
     "bench_propagation": ("G4",),
     "bench_invocation": ("G5",),
     "bench_export": ("G6", "G7"),
+    "bench_layer": ("L1", "L2", "L3"),
     "bench_rollout": ("R1", "R2"),
     "bench_insights": ("I1", "I2", "I3"),
     "bench_scale_out": ("S1", "S2"),

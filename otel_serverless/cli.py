@@ -52,6 +52,7 @@ def _layer_build(args: argparse.Namespace) -> int:
             output=Path(args.output),
             from_environment=args.from_environment,
             with_grpc=args.with_grpc,
+            with_sdk_exporter=args.with_sdk_exporter,
         )
     except (ValueError, RuntimeError, OSError) as error:
         print(f"otel-serverless layer build: {error}", file=sys.stderr)
@@ -129,6 +130,11 @@ def parser() -> argparse.ArgumentParser:
         "--with-grpc",
         action="store_true",
         help="also ship OTLP/gRPC export (grpcio: +19 MB unpacked); without it the layer exports over OTLP/HTTP",
+    )
+    build.add_argument(
+        "--with-sdk-exporter",
+        action="store_true",
+        help="also ship the SDK's OTLP/HTTP exporter (requests, protobuf: +7 MB) for OTEL_SERVERLESS_EXPORTER=sdk",
     )
     build.set_defaults(func=_layer_build)
 

@@ -57,9 +57,19 @@ def otlp_exporter(protocol: str | None = None) -> SpanExporter:
         else:
             return GrpcExporter()
     if _settings.read_choice(env.OTEL_SERVERLESS_EXPORTER, ("fast", "sdk"), "fast") == "sdk":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
-
-        return HttpExporter()
+        try:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+        except ImportError as error:
+            # Out of the default layer (requests and the protobuf runtime): ours sends the same bytes.
+            warn_once(
+                "exporter:sdk",
+                f"otel-serverless: OTEL_SERVERLESS_EXPORTER is sdk, but the SDK's OTLP/HTTP exporter is not "
+                f"installed ({preview(error.name or 'opentelemetry-exporter-otlp-proto-http')} is missing): "
+                "install opentelemetry-exporter-otlp-proto-http (or build the layer with --with-sdk-exporter). "
+                "Exporting with otel-serverless's own OTLP/HTTP exporter instead",
+            )
+        else:
+            return HttpExporter()
     # Ours by default: no requests/protobuf import on the cold start, one deadline per export.
     from otel_serverless.export._otlp_http import OTLPSpanExporter as FastExporter
 

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from otel_serverless.aws_lambda import _exec
+from otel_serverless.layer import build_layer
 from tests.runtime.conftest import local_target
 
 GRPC_EXPORTER = "python/opentelemetry/exporter/otlp/proto/grpc/trace_exporter/__init__.py"
+SDK_EXPORTER = "python/opentelemetry/exporter/otlp/proto/http/trace_exporter/__init__.py"
 
 
 def _names(layer: Path) -> set[str]:
@@ -20,12 +22,21 @@ def _names(layer: Path) -> set[str]:
         return set(archive.namelist())
 
 
-def test_the_default_layer_exports_over_http_without_grpc(layer_zip: Path) -> None:
+def test_the_default_layer_holds_our_otlp_http_exporter_only(layer_zip: Path) -> None:
     names = _names(layer_zip)
     assert "python/otel_serverless/export/_otlp_http.py" in names
-    assert "python/google/protobuf/__init__.py" in names  # the OTLP messages of the SDK's HTTP exporter
     assert not any(name.startswith(("python/grpc/", "python/grpcio")) for name in names)
     assert GRPC_EXPORTER not in names
+    # The SDK's exporter stack: only OTEL_SERVERLESS_EXPORTER=sdk would use it.
+    for left_out in ("python/opentelemetry/exporter/otlp/proto/http/", "python/requests/", "python/google/protobuf/"):
+        assert not any(name.startswith(left_out) for name in names), left_out
+
+
+def test_with_sdk_exporter_adds_the_sdk_exporter_stack(tmp_path: Path) -> None:
+    python, arch = local_target()
+    names = _names(build_layer(python, arch, tmp_path / "sdk.zip", from_environment=True, with_sdk_exporter=True))
+    assert SDK_EXPORTER in names
+    assert "python/requests/__init__.py" in names and "python/google/protobuf/__init__.py" in names
 
 
 def test_with_grpc_adds_grpc_and_its_exporter(tmp_path: Path, layer_zip: Path) -> None:
@@ -50,6 +61,7 @@ def test_with_grpc_adds_grpc_and_its_exporter(tmp_path: Path, layer_zip: Path) -
     assert done.returncode == 0, done.stderr
     names = _names(output)
     assert "python/grpc/__init__.py" in names and GRPC_EXPORTER in names
+    assert "python/google/protobuf/__init__.py" in names  # the gRPC exporter's messages
     assert _names(layer_zip) < names
     # gRPC is the larger part of such a layer, unpacked.
     with zipfile.ZipFile(output) as archive:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from tests.otlp_receiver import Receiver, otlp_receiver
@@ -111,13 +112,22 @@ def test_results_and_errors_pass_through_unchanged(start: Start, task: Path) -> 
     assert len(failed) == 1
 
 
-def test_grpc_asked_of_the_http_only_layer_warns_once_and_exports_over_http(start: Start) -> None:
+@pytest.mark.parametrize(
+    ("setting", "value", "names"),
+    [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", ("otel-serverless[grpc]", "--with-grpc")),
+        ("OTEL_SERVERLESS_EXPORTER", "sdk", ("opentelemetry-exporter-otlp-proto-http", "--with-sdk-exporter")),
+    ],
+)
+def test_an_exporter_left_out_of_the_layer_warns_once_and_ours_exports(
+    setting: str, value: str, names: tuple[str, str], start: Start
+) -> None:
     with otlp_receiver() as receiver:
-        function = start(env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+        function = start(env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, setting: value})
         responses = [function.invoke({"body": str(n)}, headers={"X-Amzn-RequestId": f"g-{n}"}) for n in range(3)]
         spans = invocations(receiver, count=3)
     assert [response.json()["body"] for response in responses] == ["0", "1", "2"]
     assert set(spans) == {"g-0", "g-1", "g-2"}
-    warnings = [line for line in function.log().splitlines() if "OTEL_EXPORTER_OTLP_PROTOCOL is grpc" in line]
+    warnings = [line for line in function.log().splitlines() if f"{setting} is {value}" in line]
     assert len(warnings) == 1, function.log()
-    assert "otel-serverless[grpc]" in warnings[0] and "--with-grpc" in warnings[0]
+    assert all(name in warnings[0] for name in names), warnings[0]
