@@ -24,7 +24,7 @@ from benchmarks._report import Result, machine, meets, result, table, unavailabl
 
 #: The ids each of our modules reports, for --only; other modules run unless --only excludes all ids.
 KNOWN_IDS = {
-    "bench_cold_start": ("G1", "G2"),
+    "bench_cold_start": ("G1", "G2", "G1-http", "G2-http", "G1-first-calls", "G2-first-calls"),
     "bench_span": ("G3",),
     "bench_propagation": ("G4",),
     "bench_invocation": ("G5",),
