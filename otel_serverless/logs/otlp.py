@@ -152,8 +152,8 @@ def install(resource: Resource) -> tuple[LoggerProvider, DeadlineFlush] | None:
         warn_once(
             "logs:exporter",
             f"otel-serverless: OTEL_LOGS_EXPORTER=otlp, but the OTLP log exporter is not installed "
-            f"({preview(error.name)} is missing): install opentelemetry-exporter-otlp-proto-http; logs are "
-            "not exported (they are still events on the active span)",
+            f"({preview(error.name)} is missing): install opentelemetry-exporter-otlp-proto-http (or build the "
+            "layer with --with-sdk-exporter); logs are not exported (they are still events on the active span)",
         )
         return None
     provider = LoggerProvider(resource=resource)
