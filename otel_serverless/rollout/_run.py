@@ -144,11 +144,31 @@ class Rollout:
                 tags = self._tags(config)
                 if not self._selector.matches_tags(tags):
                     return None
-            return one(config, tags)
+            return self._once_more_if_changed(config, tags, one)
         except Exception as error:  # one function's failure is reported, and the rollout goes on
             if _aws.error_code(error) == "ResourceNotFoundException" and isinstance(candidate, str):
                 return Outcome(name, FAILED, "not found")
             return Outcome(name, FAILED, _aws.describe(error))
+
+    def _once_more_if_changed(
+        self,
+        config: Mapping[str, Any],
+        tags: Mapping[str, str] | None,
+        one: Callable[[Mapping[str, Any], Mapping[str, str] | None], Outcome],
+    ) -> Outcome:
+        """*one*, and if the function changed between our read and our write, *one* again from a fresh read.
+
+        The update carries the ``RevisionId`` read, so Lambda refuses it rather than let us
+        write over a change made meanwhile; the plan is then made again from the function as
+        it is now (once: a function that keeps changing is reported, not chased).
+        """
+        try:
+            return one(config, tags)
+        except Exception as error:
+            if _aws.error_code(error) != "PreconditionFailedException":
+                raise
+        fresh: Mapping[str, Any] = self._client.get_function_configuration(FunctionName=config["FunctionArn"])
+        return one(fresh, self._tags(fresh) if tags is not None else None)
 
     def _tags(self, config: Mapping[str, Any]) -> dict[str, str]:
         found: dict[str, str] = self._client.list_tags(Resource=config["FunctionArn"]).get("Tags") or {}

@@ -1,15 +1,19 @@
-"""A loopback HTTP proxy in front of moto's Lambda API: real paging and injected throttling.
+"""A loopback HTTP proxy in front of moto's Lambda API: real paging, revisions, injected faults.
 
 moto answers ``ListFunctions`` with every function in one page; Lambda returns at most
 50 a page with a ``NextMarker``. The proxy pages moto's answer the way Lambda does, so
 the client's paging is exercised over real HTTP. ``throttle`` makes chosen requests
-answer ``429 TooManyRequestsException`` as Lambda does, a given number of times or
-always, so the retry and reporting paths are exercised without touching boto3.
-Every request is logged as ``(method, operation path)``.
+answer ``429 TooManyRequestsException`` as Lambda does (``fail``: any Lambda error), a
+given number of times or always, so the retry and reporting paths are exercised
+without touching boto3. moto has no ``RevisionId`` either: the proxy adds one to every
+function configuration it returns (a digest of it) and, as Lambda does, refuses an
+update whose ``RevisionId`` is not the function's current one (``412
+PreconditionFailedException``). Every request is logged as ``(method, operation path)``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import re
@@ -21,57 +25,80 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 LIST_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+CONFIGURATION = re.compile(r"^/2015-03-31/functions/[^/]+/configuration$")
 PAGE = 50
 
 
-class Throttle:
-    """Requests matching *when* answer 429, *times* times (None: always)."""
+def revision(config: dict[str, Any]) -> str:
+    """A function configuration's revision: changes whenever the configuration does."""
+    stable = {key: value for key, value in config.items() if key != "RevisionId"}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:32]
 
-    def __init__(self, when: Callable[[str, str, bytes], bool], times: int | None) -> None:
+
+def _revised(config: dict[str, Any]) -> dict[str, Any]:
+    return {**config, "RevisionId": revision(config)}
+
+
+class Fault:
+    """Requests matching *when* get Lambda's error *error* with *status*, *times* times (None: always)."""
+
+    def __init__(
+        self, when: Callable[[str, str, bytes], bool], times: int | None, status: int, error: str, message: str
+    ) -> None:
         self.when = when
         self.left = times
+        self.status = status
+        self.error = error
+        self.message = message
         self.answered = 0
 
 
 class LambdaProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, revisions: bool = True) -> None:
         parsed = urllib.parse.urlsplit(upstream)
+        self.revisions = revisions
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.log: list[tuple[str, str]] = []
         self.pages = 0
-        self.throttles: list[Throttle] = []
+        self.faults: list[Fault] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def throttle(self, when: Callable[[str, str, bytes], bool], times: int | None) -> Throttle:
-        found = Throttle(when, times)
+    def throttle(self, when: Callable[[str, str, bytes], bool], times: int | None) -> Fault:
+        """Lambda's throttling answer: 429 TooManyRequestsException."""
+        return self.fail(when, times, 429, "TooManyRequestsException", "Rate exceeded")
+
+    def fail(
+        self, when: Callable[[str, str, bytes], bool], times: int | None, status: int, error: str, message: str
+    ) -> Fault:
+        found = Fault(when, times, status, error, message)
         with self._lock:
-            self.throttles.append(found)
+            self.faults.append(found)
         return found
 
     def clear(self) -> None:
         with self._lock:
             self.log.clear()
-            self.throttles.clear()
+            self.faults.clear()
             self.pages = 0
 
     def count(self, method: str, pattern: str) -> int:
         with self._lock:
             return sum(1 for m, path in self.log if m == method and re.search(pattern, path))
 
-    def _throttled(self, method: str, path: str, body: bytes) -> bool:
+    def _fault(self, method: str, path: str, body: bytes) -> Fault | None:
         with self._lock:
             self.log.append((method, path))
-            for throttle in self.throttles:
-                if (throttle.left is None or throttle.left > 0) and throttle.when(method, path, body):
-                    if throttle.left is not None:
-                        throttle.left -= 1
-                    throttle.answered += 1
-                    return True
-        return False
+            for fault in self.faults:
+                if (fault.left is None or fault.left > 0) and fault.when(method, path, body):
+                    if fault.left is not None:
+                        fault.left -= 1
+                    fault.answered += 1
+                    return fault
+        return None
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[Any], bytes]:
         connection = http.client.HTTPConnection(*self.upstream, timeout=60)
@@ -91,13 +118,34 @@ class LambdaProxy:
         functions = json.loads(body)["Functions"]
         start = int(query.get("Marker", ["0"])[0])
         size = min(PAGE, int(query.get("MaxItems", [str(PAGE)])[0]))
-        page: dict[str, Any] = {"Functions": functions[start : start + size]}
+        chosen = functions[start : start + size]
+        page: dict[str, Any] = {"Functions": [_revised(config) for config in chosen] if self.revisions else chosen}
         if start + size < len(functions):
             page["NextMarker"] = str(start + size)
         with self._lock:
             self.pages += 1
         kept = [(k, v) for k, v in response_headers if k.lower() not in ("content-length", "transfer-encoding")]
         return 200, kept, json.dumps(page).encode()
+
+    def _configuration(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[Any], bytes]:
+        """Get/UpdateFunctionConfiguration with Lambda's revision check, which moto lacks."""
+        if method == "PUT":
+            asked = json.loads(body or b"{}").get("RevisionId")
+            if asked is not None:
+                bare = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type")}
+                status, _, current = self._forward("GET", path, bare, b"")
+                if status == 200 and asked != revision(json.loads(current)):
+                    answer = {
+                        "Type": "User",
+                        "message": "The Revision Id provided does not match the latest Revision Id",
+                    }
+                    return 412, [("x-amzn-ErrorType", "PreconditionFailedException")], json.dumps(answer).encode()
+        status, response_headers, answer = self._forward(method, path, headers, body)
+        if status != 200:
+            return status, response_headers, answer
+        return status, response_headers, json.dumps(_revised(json.loads(answer))).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -116,19 +164,20 @@ class LambdaProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = urllib.parse.urlsplit(self.path).path
-                if proxy._throttled(self.command, path, body):
-                    payload = json.dumps(
-                        {"Type": "User", "message": "Rate exceeded", "Reason": "CallerRateLimitExceeded"}
-                    ).encode()
+                fault = proxy._fault(self.command, path, body)
+                if fault is not None:
+                    payload = json.dumps({"Type": "User", "message": fault.message}).encode()
                     self._answer(
-                        429,
-                        [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")],
+                        fault.status,
+                        [("x-amzn-ErrorType", fault.error), ("Content-Type", "application/json")],
                         payload,
                     )
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 if self.command == "GET" and LIST_FUNCTIONS.match(path):
                     status, response_headers, answer = proxy._page(self.path, headers)
+                elif proxy.revisions and CONFIGURATION.match(path):
+                    status, response_headers, answer = proxy._configuration(self.command, self.path, headers, body)
                 else:
                     status, response_headers, answer = proxy._forward(self.command, self.path, headers, body)
                 kept = [
@@ -161,8 +210,8 @@ class LambdaProxy:
 
 
 @contextmanager
-def running(upstream: str) -> Iterator[LambdaProxy]:
-    proxy = LambdaProxy(upstream).start()
+def running(upstream: str, revisions: bool = True) -> Iterator[LambdaProxy]:
+    proxy = LambdaProxy(upstream, revisions).start()
     try:
         yield proxy
     finally:

@@ -161,3 +161,39 @@ def test_uninstrument_keeps_a_layer_added_since_and_leaves_hand_made_instrumenta
     assert "Layers" not in json.dumps(lam.get_function_configuration(FunctionName="plain312-001").get("Layers") or "")
     tags = lam.list_tags(Resource=small["plain312-000"])["Tags"]
     assert not [key for key in tags if key.startswith("otel-serverless")]
+
+
+def test_a_function_changed_between_read_and_write_is_read_again_not_overwritten(
+    small: dict[str, str], lam: Any, proxy: LambdaProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone changes the function after the listing, just before our update: the update
+    # carries the revision listed, the proxy refuses it as Lambda does, and the rollout
+    # plans again from the function as it is now.
+    def edited_meanwhile(method: str, path: str, body: bytes) -> bool:
+        if _update(method, path, body) and "plain312-005" in path:
+            lam.update_function_configuration(FunctionName="plain312-005", Environment={"Variables": {"EDIT": "1"}})
+        return False
+
+    edits = proxy.fail(edited_meanwhile, 1, 500, "unused", "")
+    # plain312-006 is changed every time: reported, not chased.
+    proxy.fail(
+        lambda method, path, body: _update(method, path, body) and "plain312-006" in path,
+        None,
+        412,
+        "PreconditionFailedException",
+        "The Revision Id provided does not match",
+    )
+    code, out, _ = _run(capsys, "rollout", "instrument", "--name-glob", "plain312-00[4-6]")
+    assert code == 1
+    assert edits.answered == 0
+    assert proxy.count("PUT", r"plain312-005/configuration$") == 2
+    assert _env(lam, "plain312-005") == {
+        "EDIT": "1",
+        "AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-serverless-handler",
+        "OTEL_SERVICE_NAME": "plain312-005",
+    }
+    assert re.search(r"plain312-006\s+failed\s+the function changed while this ran", out), out
+    assert re.search(r"instrumented\s+2\b", out)
+    proxy.clear()
+    assert _run(capsys, "rollout", "uninstrument", "--function", "plain312-005")[0] == 0
+    assert _env(lam, "plain312-005") == {"EDIT": "1"}
