@@ -115,3 +115,15 @@ def test_the_commands_as_a_user_runs_them(built: Path, aws: str) -> None:
     assert fleet.snapshot(lam, ["app-000", "app-001", "app-002"]) == before
     # The snapshot is real JSON of the real answers, not an empty comparison.
     assert json.loads(before["app-001"])["configuration"]["Environment"] == {"Variables": {"TABLE": "posts"}}
+
+
+def test_publish_through_an_s3_bucket(built: Path, aws: str) -> None:
+    boto3.client("s3", endpoint_url=aws).create_bucket(Bucket="layers")
+    done = _cli(aws, "layer", "publish", "--zip", str(built), "--s3-bucket", "layers", "--region", "us-east-1")
+    assert done.returncode == 0, done.stderr
+    name = f"otel-serverless-python{PYTHON.replace('.', '')}-{ARCH}"
+    assert done.stdout.strip().endswith(f":layer:{name}:1")
+    keys = [item["Key"] for item in boto3.client("s3", endpoint_url=aws).list_objects_v2(Bucket="layers")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith(f"{name}/")
+    version = boto3.client("lambda", endpoint_url=aws).get_layer_version(LayerName=name, VersionNumber=1)
+    assert version["Content"]["CodeSize"] == built.stat().st_size
