@@ -28,6 +28,10 @@ MAX_HOPS: Final = 5_000
 #: Producer spans remembered for links that cross traces (a batch's producers).
 MAX_REMEMBERED: Final = 5_000
 OTHER: Final = "(other)"
+OUT_OF_MEMORY: Final = "out_of_memory"
+#: Killed invocations whose own span was ended and exported in time (by the timeout watchdog, the
+#: memory guard): the next environment's report of them is not another invocation.
+_EXPORTED_WHEN_KILLED: Final = frozenset({"timeout", OUT_OF_MEMORY})
 
 
 @dataclass
@@ -282,9 +286,12 @@ class Aggregation:
             stats.warm.add(duration, w)
         if get(attr.RETRY) is True:
             stats.retries += w
-        if get(attr.PREVIOUS_KILLED) is True and get(attr.PREVIOUS_REASON) != "timeout":
-            # The killed invocation exported nothing (out of memory, or a crash): count it here.
-            stats.out_of_memory += w
+        if error and get(attr.ERROR_TYPE) == OUT_OF_MEMORY:
+            stats.out_of_memory += w  # the memory guard ended it just before the kill
+        if get(attr.PREVIOUS_KILLED) is True and get(attr.PREVIOUS_REASON) not in _EXPORTED_WHEN_KILLED:
+            # The killed invocation exported nothing: count it here, once, as a failed invocation.
+            if get(attr.PREVIOUS_REASON) != "crash":
+                stats.out_of_memory += w  # "unknown": a kill without warning, most often out of memory
             stats.invocations += w
             stats.errors += w
             window.tick(span.start_ns, w, True)

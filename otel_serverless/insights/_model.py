@@ -42,6 +42,7 @@ WANTED: Final = frozenset(
         attr.COST_USD,
         attr.PREVIOUS_KILLED,
         attr.PREVIOUS_REASON,
+        attr.ERROR_TYPE,
         attr.HTTP_REQUEST_METHOD,
         "http.method",
         attr.HTTP_ROUTE,

@@ -209,3 +209,33 @@ def test_spans_outside_the_windows_are_left_out(tmp_path: Path) -> None:
     later = invocation("orders", HOUR_NS // 1_000_000 + 5, 10)  # just after the window's end
     report = report_of(tmp_path, [inside, later])
     assert report["invocations"] == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "invocations", "errors", "out_of_memory"),
+    [
+        ("unknown", 3, 1, 1),  # a kill without warning: the killed one exported nothing, counted here
+        ("crash", 3, 1, 0),  # counted, but not as out of memory
+        ("timeout", 3, 1, 0),  # the watchdog's span of it was exported already: not counted twice
+        ("out_of_memory", 3, 1, 1),  # the memory guard's span of it was exported already
+    ],
+)
+def test_killed_invocations_are_counted_once(
+    tmp_path: Path, reason: str, invocations: int, errors: int, out_of_memory: int
+) -> None:
+    guarded = reason in ("timeout", "out_of_memory")
+    extra: dict[str, Any] = {"error.type": reason}
+    if reason == "timeout":
+        extra["serverless.timeout"] = True
+    first = invocation("resize", 0, 900, error=True, extra=extra) if guarded else None
+    after = invocation(
+        "resize",
+        5000,
+        20,
+        cold=True,
+        extra={"serverless.previous_invocation.killed": True, "serverless.previous_invocation.reason": reason},
+    )
+    report = report_of(
+        tmp_path, [span for span in (first, after) if span is not None] + [invocation("resize", 9000, 5)]
+    )
+    assert (report["invocations"], report["errors"], report["out_of_memory"]) == (invocations, errors, out_of_memory)
