@@ -104,8 +104,10 @@ class Resolver:
         return name.startswith(self._prefix + "-python")
 
     def _lookup(self, runtime: str, arch: str) -> str | LookupError:
-        if self._explicit is not None and self._explicit_arns:
-            for version in self._explicit:
+        if self._explicit_arns:
+            if self._explicit is None:
+                self.load_explicit()
+            for version in self._explicit or ():
                 if version.fits(runtime, arch):
                     return version.arn
             return LookupError(f"no --layer-arn fits {runtime} on {arch}")

@@ -197,3 +197,29 @@ def test_a_function_changed_between_read_and_write_is_read_again_not_overwritten
     proxy.clear()
     assert _run(capsys, "rollout", "uninstrument", "--function", "plain312-005")[0] == 0
     assert _env(lam, "plain312-005") == {"EDIT": "1"}
+
+
+def test_layer_arn_gives_each_function_the_version_that_fits_it(
+    small: dict[str, str], lam: Any, proxy: LambdaProxy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custom = lam.publish_layer_version(
+        LayerName="team-otel",
+        Content={"ZipFile": fleet.layer_zip()},
+        CompatibleRuntimes=["python3.12"],
+        CompatibleArchitectures=["x86_64"],
+    )["LayerVersionArn"]
+    names = sorted(small)
+    before = fleet.snapshot(lam, names)
+    code, out, _ = _run(
+        capsys, "rollout", "instrument", "--runtime", "python3.12", "--runtime", "python3.11", "--layer-arn", custom
+    )
+    assert code == 1
+    assert re.search(r"arm311-000\s+skipped\s+no --layer-arn fits python3.11 on arm64", out), out
+    assert [layer["Arn"] for layer in lam.get_function_configuration(FunctionName="plain312-000")["Layers"]] == [custom]
+    # uninstrument finds them by our exec wrapper and the record, whatever the layer's name.
+    assert _run(capsys, "rollout", "uninstrument", "--all")[0] == 0
+    assert fleet.snapshot(lam, names) == before
+
+    missing = custom.rsplit(":", 1)[0] + ":99"
+    code, _, err = _run(capsys, "rollout", "instrument", "--all", "--layer-arn", missing)
+    assert code == 2 and "otel-serverless rollout instrument: " in err and "Traceback" not in err
