@@ -54,6 +54,12 @@ def _memory(row: Mapping[str, Any]) -> str:
     return f"{peak:,.0f}/{limit:,.0f} MB" if limit else f"{peak:,.0f} MB"
 
 
+def _api_share(row: Mapping[str, Any]) -> str:
+    """The share of the time spent waiting on AWS SDK and HTTP calls (the rest is own code)."""
+    total = (row.get("own_ms") or 0) + (row.get("api_ms") or 0)
+    return _share(row["api_ms"] / total) if total else "—"
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
@@ -190,11 +196,15 @@ def render(report: Mapping[str, Any], width: int = 100) -> str:
                 _ms(f["p99_ms"]),
                 _memory(f),
                 _usd(f["cost_usd"]),
+                _api_share(f),
             ]
             for f in functions
         ]
-        headers = ["function", "calls", "errors", "timeouts", "cold", "retries", "p50", "p95", "p99", "memory", "cost"]
-        out.extend(table(headers, rows, width, drop_order=(7, 5, 3, 10, 4, 9)))
+        headers = [
+            "function", "calls", "errors", "timeouts", "cold", "retries", "p50", "p95", "p99", "memory", "cost",
+            "in API calls",
+        ]  # fmt: skip
+        out.extend(table(headers, rows, width, drop_order=(11, 7, 5, 3, 10, 4, 9)))
     flows = report.get("dataflows") or []
     if flows:
         out += ["", "Dataflows (end to end, across every hop)"]
@@ -206,7 +216,7 @@ def render(report: Mapping[str, Any], width: int = 100) -> str:
                 _ms(d["p99_ms"]),
                 _share(d["error_share"]),
                 _count(d["functions"]),
-                _share(d["api_ms"] / (d["own_ms"] + d["api_ms"]) if d["own_ms"] + d["api_ms"] else None),
+                _api_share(d),
             ]
             for d in flows
         ]
