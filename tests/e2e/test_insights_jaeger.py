@@ -103,3 +103,34 @@ def test_the_command_reads_jaeger_with_a_service_filter(backends: Backends, tmp_
     report = json.loads(result.stdout)
     assert report["sources"] == [f"{backends.jaeger_query_url.rstrip('/')} (read-post)"]
     assert "reading traces from Jaeger" in result.stderr  # the progress line, on stderr
+
+
+@pytest.mark.e2e
+def test_head_sampled_traces_give_the_same_estimates_from_jaeger(backends: Backends, tmp_path: Path) -> None:
+    # The pipeline records the ratio on the resource; Jaeger keeps it as a process tag.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AWS_"))}
+    sampled = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.75"}
+    started = time.time_ns()
+    result = subprocess.run(
+        [*CLI, "demo", "--rounds", "1", "--output", str(tmp_path / "t.jsonl")],
+        env={**clean, **sampled, "OTEL_EXPORTER_OTLP_ENDPOINT": backends.otlp_http_endpoint},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    window = Window(started, time.time_ns() + 1_000_000_000)
+    from_file = build_report(window, files=[str(tmp_path / "t.jsonl")], compare=False)
+    assert from_file["estimated"] is True and from_file["invocations"] > 0
+    kept = sum(line.count('"faas.trigger"') for line in (tmp_path / "t.jsonl").read_text().splitlines())
+    assert from_file["invocations"] == pytest.approx(kept / 0.75, abs=0.01)  # each kept one stands for 4/3
+    deadline = time.monotonic() + 60
+    while True:
+        from_jaeger = build_report(window, jaeger=backends.jaeger_query_url, compare=False)
+        problems = _same_figures(from_file, from_jaeger)
+        if not problems or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert not problems, "\n".join(problems)
+    assert from_jaeger["estimated"] is True
