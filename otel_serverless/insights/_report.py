@@ -197,6 +197,12 @@ def _empty_note(aggregation: Aggregation) -> str:
         return "no spans were read"
     if aggregation.first_ns is None or aggregation.last_ns is None:
         return "no invocation spans in the window"
+    current = aggregation.current
+    if aggregation.first_ns < current.end_ns and aggregation.last_ns >= current.start_ns:
+        return (
+            f"none of the {aggregation.spans:,} spans read is a function's invocation in the window "
+            "(an invocation span has faas.trigger: are these traces from otel-serverless's wrapper?)"
+        )
     return (
         f"no invocations in the window; the source's {aggregation.spans:,} spans run from "
         f"{iso(aggregation.first_ns)} to {iso(aggregation.last_ns)} (choose --since, or --start/--end)"

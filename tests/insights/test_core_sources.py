@@ -251,3 +251,15 @@ def test_weighted_sketch() -> None:
     for value in (float("nan"), float("inf"), -3.0, 7.0):  # a clock that went back counts as 0 ms
         odd.add(value)
     assert odd.count == 2 and odd.quantile(0.5) == 0.0 and odd.quantile(1.0) == 7.0
+
+
+def test_an_empty_report_says_why(tmp_path: Path) -> None:
+    from tests.insights.otlp_traces import S, new_trace
+
+    plain = [S("web", "GET /", 10, 5, new_trace(), kind=2, scope="flask")]  # a trace, but no invocation
+    report = build_report(CURRENT, files=[str(write(tmp_path / "p.jsonl", plain))])
+    assert report["functions"] == [] and report["health"] is None and report["invocations"] == 0
+    assert report["note"].startswith("none of the 1 spans read is a function's invocation in the window")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert build_report(CURRENT, files=[str(empty)])["note"] == "no spans were read"
