@@ -82,6 +82,9 @@ MEMORY_PEAK_MB: Final = PREFIX + "memory.peak_mb"
 MEMORY_LIMIT_MB: Final = PREFIX + "memory.limit_mb"
 MEMORY_UTILIZATION: Final = PREFIX + "memory.utilization"
 MEMORY_NEAR_LIMIT_EVENT: Final = PREFIX + "memory.near_limit"
+#: The memory guard ended the invocation close to its memory limit (see aws_lambda._memory_guard).
+MEMORY_NEAR_KILL_EVENT: Final = PREFIX + "memory.near_kill"
+MEMORY_RESIDENT_MB: Final = PREFIX + "memory.resident_mb"
 #: Reported on the first invocation of a new process when the previous one died mid-invocation.
 PREVIOUS_KILLED: Final = PREFIX + "previous_invocation.killed"
 PREVIOUS_REQUEST_ID: Final = PREFIX + "previous_invocation.request_id"

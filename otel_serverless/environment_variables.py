@@ -177,8 +177,20 @@ OTEL_SERVERLESS_MEMORY_WARN_RATIO = "OTEL_SERVERLESS_MEMORY_WARN_RATIO"
 """
 .. envvar:: OTEL_SERVERLESS_MEMORY_WARN_RATIO
 
-Peak memory / configured memory above which the invocation span gets a
-``serverless.memory.near_limit`` event. Default: ``0.9`` (range 0–10).
+The invocation's own peak memory (its high-water mark, not the process's) / configured
+memory above which the invocation span gets a ``serverless.memory.near_limit`` event.
+Default: ``0.9`` (range 0–10).
+"""
+
+OTEL_SERVERLESS_MEMORY_GUARD_RATIO = "OTEL_SERVERLESS_MEMORY_GUARD_RATIO"
+"""
+.. envvar:: OTEL_SERVERLESS_MEMORY_GUARD_RATIO
+
+Resident memory / configured memory at which the memory guard ends and flushes the
+invocation span (``error.type`` ``out_of_memory``) before the platform's out-of-memory
+kill, sampling every 25 ms on the watchdog thread while an invocation runs; ``0`` turns it
+off. Runs with the timeout watchdog (``OTEL_SERVERLESS_TIMEOUT_WATCHDOG``).
+Default: ``0.95`` (range 0–1).
 """
 
 OTEL_SERVERLESS_KILL_DETECTION = "OTEL_SERVERLESS_KILL_DETECTION"
@@ -188,7 +200,8 @@ OTEL_SERVERLESS_KILL_DETECTION = "OTEL_SERVERLESS_KILL_DETECTION"
 ``true`` keeps a small in-flight marker file for the running invocation (in
 ``OTEL_SERVERLESS_STATE_DIR``), so that the first invocation of a new process can
 report that the previous one in this environment was killed (timeout, out of
-memory, crash). Lambda keeps ``/tmp`` across such a reset. Default: ``true``.
+memory, crash), linked to it, with a span in the killed invocation's trace. Lambda keeps
+``/tmp`` across such a reset. Default: ``true``.
 """
 
 OTEL_SERVERLESS_STATE_DIR = "OTEL_SERVERLESS_STATE_DIR"

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.trace import Tracer
 
+from otel_serverless.aws_lambda._memory import Watermark
 from otel_serverless.aws_lambda._state import ColdStart
 from otel_serverless.aws_lambda.triggers import Record, Trigger
 
@@ -54,6 +55,10 @@ class Invocation:
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
     timed_out: bool = False
+    #: This invocation's memory high-water mark (started by the memory processor).
+    memory: Watermark = field(default_factory=Watermark)
+    #: The memory guard ended the invocation near the memory limit (see ``_memory_guard``).
+    near_memory_limit: bool = False
 
 
 _starting: ContextVar[Invocation | None] = ContextVar("otel_serverless_starting", default=None)

@@ -22,10 +22,13 @@ a time; everything here lives as long as that process. What can be known, and ho
   kill or a crash leaves it behind; Lambda then resets the environment — a new
   process, same ``/tmp`` — and the first invocation of the new process reports it.
   The reason is ``timeout`` when our watchdog had fired (it notes that in the marker),
-  else ``unknown``: an out-of-memory kill (SIGKILL), a native crash, ``os._exit`` or a
-  timeout with the watchdog off look the same from inside, and the time elapsed proves
-  nothing (the next invocation may come any time later). When the platform replaces
-  the environment instead of resetting it, the marker is lost: nothing is reported.
+  ``out_of_memory`` when the memory guard had seen the resident set close to the limit,
+  ``crash`` when both watched the invocation and neither fired (a native crash,
+  ``os._exit``, a kill faster than the guard's sampling), else ``unknown`` (the time
+  elapsed proves nothing: the next invocation may come any time later). The marker also
+  holds the invocation span's ids, so the report goes into the killed invocation's
+  trace. When the platform replaces the environment instead of resetting it, the marker
+  is lost: nothing is reported.
 """
 
 from __future__ import annotations
@@ -61,7 +64,11 @@ class Killed:
     """The previous invocation in this environment did not finish."""
 
     request_id: str | None
-    reason: str  # "timeout" or "unknown"
+    #: "timeout", "out_of_memory", "crash" or "unknown" (see the module).
+    reason: str
+    #: The killed invocation's span, when it had started (its trace gets the report).
+    trace_id: int | None = None
+    span_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +256,12 @@ def _marker_path() -> Path | None:
     return Path(directory) / MARKER_NAME
 
 
-def _record(request_id: str, deadline_epoch_ms: float | None, timed_out: bool) -> bytes:
+_MEMORY: Final = ', "memory": true'
+
+
+def _record(
+    request_id: str, deadline_epoch_ms: float | None, timed_out: bool, span: str = "", memory: bool = False
+) -> bytes:
     """``json.dumps`` of the record, byte for byte, without building and encoding a dict."""
     if deadline_epoch_ms is None:
         deadline = "null"
@@ -259,18 +271,44 @@ def _record(request_id: str, deadline_epoch_ms: float | None, timed_out: bool) -
         deadline = json.dumps(deadline_epoch_ms)
     text = (
         f'{{"id": {_encode_text(request_id[:128])}, "deadline": {deadline}, '
-        f'"timeout": {"true" if timed_out else "false"}}}'
+        f'"timeout": {"true" if timed_out else "false"}{span}{_MEMORY if memory else ""}}}'
     )
     return text.encode()
 
 
 def _write_marker(request_id: str, deadline_epoch_ms: float | None, *, timed_out: bool = False) -> None:
+    _inflight.span = ""
     _marker.write(_record(request_id, deadline_epoch_ms, timed_out))
+
+
+class _InFlight:
+    """What the marker says about the running invocation's span (kept for the later notes)."""
+
+    span = ""
+
+
+_inflight = _InFlight()
+
+
+def note_span(request_id: str, deadline_epoch_ms: float | None, trace_id: int, span_id: int, watched: bool) -> None:
+    """The invocation span started: if the process dies, the next one reports it in this trace.
+
+    *watched*: the timeout watchdog and the memory guard run for it, so a death that neither
+    saw coming is a crash.
+    """
+    flag = "true" if watched else "false"
+    _inflight.span = f', "trace": "{trace_id:032x}", "span": "{span_id:016x}", "watched": {flag}'
+    _marker.write(_record(request_id, deadline_epoch_ms, False, _inflight.span))
 
 
 def note_timeout(request_id: str, deadline_epoch_ms: float | None) -> None:
     """The watchdog fired: if the process dies now, the next one knows why."""
-    _write_marker(request_id, deadline_epoch_ms, timed_out=True)
+    _marker.write(_record(request_id, deadline_epoch_ms, True, _inflight.span))
+
+
+def note_memory(request_id: str, deadline_epoch_ms: float | None) -> None:
+    """The memory guard fired (close to the limit): if the process dies now, it was out of memory."""
+    _marker.write(_record(request_id, deadline_epoch_ms, False, _inflight.span, memory=True))
 
 
 def end(request_id: str) -> None:
@@ -291,9 +329,26 @@ def _read_marker() -> Killed | None:
     if not isinstance(data, dict) or "id" not in data:
         return None
     request_id = data.get("id") if isinstance(data.get("id"), str) else None
-    # Only the watchdog knows a timeout for sure: the next invocation may come long
-    # after the old deadline whatever the cause, so elapsed time proves nothing.
-    return Killed(request_id=request_id, reason="timeout" if data.get("timeout") is True else "unknown")
+    # Only the watchdog knows a timeout, and the memory guard an out-of-memory kill, for sure:
+    # the next invocation may come long after the old deadline whatever the cause, so elapsed
+    # time proves nothing. Watched by both and seen by neither: the process died on its own.
+    if data.get("timeout") is True:
+        reason = "timeout"
+    elif data.get("memory") is True:
+        reason = "out_of_memory"
+    else:
+        reason = "crash" if data.get("watched") is True else "unknown"
+    return Killed(request_id, reason, _hex(data.get("trace"), 32), _hex(data.get("span"), 16))
+
+
+def _hex(value: object, digits: int) -> int | None:
+    if not isinstance(value, str) or len(value) != digits:
+        return None
+    try:
+        found = int(value, 16)
+    except ValueError:
+        return None
+    return found or None
 
 
 def reset_for_tests() -> None:

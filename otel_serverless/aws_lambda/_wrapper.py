@@ -24,7 +24,16 @@ from otel_serverless import __version__, _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless._guard import guard, report
-from otel_serverless.aws_lambda import _flush, _invocation, _lambda_context, _payload, _state, _watchdog
+from otel_serverless.aws_lambda import (
+    _flush,
+    _invocation,
+    _killed,
+    _lambda_context,
+    _memory_guard,
+    _payload,
+    _state,
+    _watchdog,
+)
 from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Trigger, detect
 
@@ -50,6 +59,7 @@ class _Running:
         "flush_provider",
         "invocation",
         "lambda_context",
+        "memory_guard",
         "watchdog",
     )
 
@@ -61,6 +71,7 @@ class _Running:
         self.context_token: object | None = None
         self.current_token: Token[Invocation | None] | None = None
         self.watchdog: int | None = None
+        self.memory_guard: _memory_guard.Guard | None = None
 
 
 def tracer_for(provider: Any) -> Tracer:
@@ -197,6 +208,9 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     if untrusted:
         attributes[attr.INBOUND_UNTRUSTED] = True
     _configured_limits(attributes, remaining, invocation.memory_mb)
+    killed = invocation.cold.previous if invocation.cold is not None else None
+    if killed is not None:
+        links = [*links, *_killed.links(killed)]  # the killed invocation's span, in its own trace
     if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
     if chain is not None:
@@ -222,11 +236,30 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     running = _Running(invocation, lambda_context, provider, config)
     running.context_token = context_api.attach(trace.set_span_in_context(span, parent))
     running.current_token = _invocation._current.set(invocation)
+    _started(running, tracer, killed, remaining)
+    return running
+
+
+def _started(running: _Running, tracer: Tracer, killed: _state.Killed | None, remaining: float | None) -> None:
+    """What follows the invocation span's start: the init span, the report of a killed
+    predecessor, the timeout watchdog and the memory guard, and the in-flight marker."""
+    invocation, config = running.invocation, running.config
     if config.init_span:
         _init_span(tracer, invocation)
+    if killed is not None:
+        _killed.report(tracer, invocation, killed)
     if config.watchdog and remaining is not None:
         _arm_watchdog(running, remaining)
-    return running
+        running.memory_guard = _memory_guard.arm(invocation.memory_mb, lambda resident: _on_memory(running, resident))
+    span_context = invocation.span.get_span_context() if invocation.span is not None else None
+    if span_context is not None:
+        _state.note_span(
+            invocation.request_id,
+            invocation.deadline_epoch_ms,
+            span_context.trace_id,
+            span_context.span_id,
+            watched=running.watchdog is not None and running.memory_guard is not None,
+        )
 
 
 def _configured_limits(attributes: dict[str, Any], remaining: float | None, memory_mb: int | None) -> None:
@@ -315,6 +348,8 @@ def _finish(running: _Running, *, result: Any = _NO_RESULT, error: BaseException
     try:
         if running.watchdog is not None:
             _watchdog.watchdog.disarm(running.watchdog)
+        if running.memory_guard is not None:
+            running.memory_guard.stop()
         with invocation.lock:
             already = invocation.closed
             invocation.closed = True
@@ -330,7 +365,10 @@ def _finish(running: _Running, *, result: Any = _NO_RESULT, error: BaseException
     except Exception as failure:
         report("lambda.detach", failure)
     if already:
-        return  # the watchdog ended and flushed everything already
+        # The watchdog or the memory guard ended and flushed everything already; the handler
+        # finished after all, so no kill is left for the next process to report.
+        _state.end(invocation.request_id)
+        return
     try:
         remaining = _lambda_context.remaining_ms(running.lambda_context)
         _flush.flush(running.flush_provider, _flush.budget_ms(remaining, running.config.flush_cap))
@@ -434,16 +472,41 @@ def _on_timeout(running: _Running) -> None:
     _state.note_timeout(invocation.request_id, invocation.deadline_epoch_ms)
     remaining = _lambda_context.remaining_ms(running.lambda_context)
     event_attributes = {attr.TIMEOUT: True, attr.TIMEOUT_REMAINING_MS: remaining or 0.0}
+    _end_early(running, remaining, lambda span: _mark_timeout(span, event_attributes), "timeout")
+
+
+def _on_memory(running: _Running, resident_mb: float) -> None:
+    """On the watchdog thread, when the memory guard saw memory close to the limit."""
+    invocation = running.invocation
+    with invocation.lock:
+        if invocation.closed:
+            return
+        invocation.closed = True
+        invocation.near_memory_limit = True
+    _state.note_memory(invocation.request_id, invocation.deadline_epoch_ms)
+    remaining = _lambda_context.remaining_ms(running.lambda_context)
+    event_attributes = {attr.MEMORY_RESIDENT_MB: round(resident_mb, 1), attr.MEMORY_LIMIT_MB: invocation.memory_mb or 0}
+
+    def mark(span: Any) -> None:
+        span.add_event(attr.MEMORY_NEAR_KILL_EVENT, event_attributes)
+        span.set_status(Status(StatusCode.ERROR, "the invocation came close to its memory limit"))
+
+    _end_early(running, remaining, mark, "out_of_memory")
+
+
+def _end_early(running: _Running, remaining: float | None, mark: Callable[[Any], None], error_type: str) -> None:
+    """End the invocation's spans, marked, and flush: the platform is about to kill the process."""
+    invocation = running.invocation
     _end_pending(invocation, set())
     # Deepest first: children started last end first, before their parents.
     for child in sorted(invocation.open.values(), key=lambda item: item.start_time or 0, reverse=True):
         with guard("lambda.timeout.child"):
-            _mark_timeout(child, event_attributes)
+            mark(child)
             child.end()
     span = invocation.span
     if span is not None:
-        _mark_timeout(span, event_attributes)
-        span.set_attribute(attr.ERROR_TYPE, "timeout")
+        mark(span)
+        span.set_attribute(attr.ERROR_TYPE, error_type)
         span.end()
     with guard("lambda.timeout.flush"):
         _flush.flush(running.flush_provider, _flush.budget_ms(remaining, running.config.flush_cap))

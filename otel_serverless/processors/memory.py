@@ -1,29 +1,28 @@
-"""Memory: the process's peak memory against the configured size, and a warning event.
+"""Memory: the invocation's peak memory against the configured size, and a warning event.
 
-Peak memory is the process's maximum resident set (``getrusage``), what Lambda's
-own "Max Memory Used" reports for the runtime: it only grows during the life of
-the environment, so an invocation shows the peak reached so far.
+The peak is the invocation's own high-water mark of the process's resident set
+(``aws_lambda._memory``: reset as the invocation starts), not the process's peak over
+its life that ``getrusage`` and Lambda's "Max Memory Used" report: a light invocation
+after a heavy one shows its own peak, and the ``serverless.memory.near_limit`` event is
+only on invocations that came near the limit themselves.
 """
 
 from __future__ import annotations
 
-import resource
-import sys
-
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless.aws_lambda._memory import process_peak_mb
 from otel_serverless.processors._stage import AddingProcessor
 
 
 def peak_mb() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports KiB, macOS bytes.
-    return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
+    """The process's peak over its life (see :func:`aws_lambda._memory.process_peak_mb`)."""
+    return process_peak_mb()
 
 
 def _warn_ratio() -> float:
@@ -40,10 +39,14 @@ class MemoryProcessor(AddingProcessor):
         super().__init__(then)
         self.warn_ratio = warn_ratio
 
+    def annotate(self, span: Span, invocation: Invocation) -> None:
+        invocation.memory.start()  # the invocation's own high-water mark from here
+
     def contribute(
         self, span: ReadableSpan, invocation: Invocation
     ) -> tuple[dict[str, AttributeValue], list[Event]] | None:
-        peak = round(peak_mb(), 1)
+        found, reached = invocation.memory.peak_mb()
+        peak = round(found, 1)
         attributes: dict[str, AttributeValue] = {attr.MEMORY_PEAK_MB: peak}
         events: list[Event] = []
         limit = invocation.memory_mb
@@ -52,7 +55,7 @@ class MemoryProcessor(AddingProcessor):
             attributes[attr.MEMORY_LIMIT_MB] = limit
             attributes[attr.MEMORY_UTILIZATION] = ratio
             threshold = self.warn_ratio if self.warn_ratio is not None else _warn_ratio()
-            if ratio >= threshold:
+            if reached and ratio >= threshold:
                 events.append(
                     Event(
                         attr.MEMORY_NEAR_LIMIT_EVENT,

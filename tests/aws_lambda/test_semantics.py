@@ -250,7 +250,10 @@ def test_killed_process_is_reported_by_the_next_one(tmp_path: Path, pipeline: Pi
     script = textwrap.dedent(
         """
         import os, time
+        import otel_serverless
         from otel_serverless.aws_lambda import traced
+
+        otel_serverless.configure()  # an SDK provider: the killed invocation's span has ids
 
         class Context:
             aws_request_id = "crashed-request"
@@ -267,14 +270,21 @@ def test_killed_process_is_reported_by_the_next_one(tmp_path: Path, pipeline: Pi
         handler({}, Context())
         """
     )
-    env = {"OTEL_SERVERLESS_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = {"OTEL_SERVERLESS_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "OTEL_TRACES_EXPORTER": "none"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=60, check=False)
     assert done.returncode == 9, done.stderr
     traced_by(pipeline)({}, LambdaContext("after"))
     span = pipeline.invocation()
-    assert span.attributes["serverless.previous_invocation.reason"] == "unknown"
+    # Watched by the timeout watchdog and the memory guard, neither of which fired: a crash.
+    assert span.attributes["serverless.previous_invocation.reason"] == "crash"
     assert span.attributes["serverless.previous_invocation.request_id"] == "crashed-request"
     assert "serverless.previous_invocation.killed" in [e.name for e in span.events]
+    # Linked to the killed invocation's span, and a report in the killed invocation's own trace.
+    (link,) = [link for link in span.links if link.attributes.get("serverless.previous_invocation.killed")]
+    (report,) = [s for s in pipeline.spans() if s.name == "orders killed"]
+    assert report.context.trace_id == link.context.trace_id != span.context.trace_id
+    assert report.parent.span_id == link.context.span_id
+    assert report.attributes["error.type"] == "crash" and report.status.status_code.name == "ERROR"
     # A clean finish leaves nothing behind: the next cold start reports nothing.
     _state.reset_for_tests()
     again = Pipeline()

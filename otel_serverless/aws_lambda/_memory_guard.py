@@ -1,0 +1,77 @@
+"""The memory guard: the invocation span ended and flushed before an out-of-memory kill.
+
+Lambda kills the whole sandbox (SIGKILL, no warning) when the function goes over its
+memory: nothing that was not exported survives, and the invocation that needed looking
+at leaves no span. While an invocation runs, the watchdog thread (no signal, no other
+thread) samples the process's resident set every :data:`INTERVAL_S`; once it crosses
+``OTEL_SERVERLESS_MEMORY_GUARD_RATIO`` of the configured memory, the wrapper ends the
+invocation span and its open children (``error.type`` ``out_of_memory``) and flushes,
+and the in-flight marker notes it, so that if the kill follows, the next environment's
+first invocation reports ``out_of_memory``. The handler goes on: if it survives, its
+result is still handed back unchanged (its span is already ended).
+
+Sampling sees what it sees: an allocation that jumps past the limit between two samples
+is not caught (the next invocation then reports a ``crash``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from otel_serverless import _settings
+from otel_serverless import environment_variables as env
+from otel_serverless.aws_lambda._memory import resident_mb
+from otel_serverless.aws_lambda._watchdog import watchdog
+
+#: How often the resident set is sampled while an invocation runs, in seconds.
+INTERVAL_S: Final = 0.025
+DEFAULT_RATIO: Final = 0.95
+
+
+def ratio() -> float:
+    """The share of the configured memory at which the guard fires (0: off)."""
+    return _settings.per_process(
+        env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO,
+        lambda: _settings.read_float(env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO, DEFAULT_RATIO, minimum=0, maximum=1),
+    )
+
+
+class Guard:
+    """Samples the resident set on the watchdog thread until stopped or over *limit_mb*."""
+
+    __slots__ = ("limit_mb", "on_limit", "stopped", "token")
+
+    def __init__(self, limit_mb: float, on_limit: Callable[[float], None]) -> None:
+        self.limit_mb = limit_mb
+        self.on_limit = on_limit
+        self.stopped = False
+        self.token = 0
+
+    def tick(self) -> None:
+        if self.stopped:
+            return
+        resident = resident_mb()
+        if resident is None:  # not measurable here: nothing to guard with
+            self.stopped = True
+            return
+        if resident >= self.limit_mb:
+            self.stopped = True
+            self.on_limit(resident)
+            return
+        self.token = watchdog.arm(time.monotonic() + INTERVAL_S, self.tick)
+
+    def stop(self) -> None:
+        self.stopped = True
+        watchdog.disarm(self.token)
+
+
+def arm(memory_mb: int | None, on_limit: Callable[[float], None]) -> Guard | None:
+    """Start guarding an invocation of a function with *memory_mb*; None when off or unknown."""
+    share = ratio()
+    if not memory_mb or share <= 0:
+        return None
+    guard = Guard(memory_mb * share, on_limit)
+    guard.token = watchdog.arm(time.monotonic() + INTERVAL_S, guard.tick)
+    return guard
