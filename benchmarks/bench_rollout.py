@@ -13,7 +13,9 @@ The peer: a plain boto3 loop over the paginator that, for each function we
 instrument, reads its configuration and updates layers and variables (no checks, no
 record, one at a time) — what a script without the command would do. R1 is wall
 time per function instrumented, R2 API calls per function instrumented; the note
-gives the idempotent rerun and ``uninstrument``.
+gives the idempotent rerun and ``uninstrument``. R1-rtt repeats R1 with 20 ms added to
+every call by the proxy: against moto on loopback a call costs a few milliseconds of
+CPU, against the real API mostly waiting, which the workers overlap.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from benchmarks._report import Result, result
 FUNCTIONS = 1000
 SMOKE_FUNCTIONS = 40
 ENDPOINT = "http://collector.internal:4318"
+#: Added to every call for R1-rtt: Lambda's control plane answers in tens of milliseconds.
+ROUND_TRIP = 0.02
 
 
 def _kinds(total: int) -> tuple[Any, ...]:
@@ -117,10 +121,54 @@ def _peer(proxy_endpoint: str, wanted: list[str], layers: dict[tuple[str, str], 
     return time.perf_counter() - started, count
 
 
-def run(smoke: bool) -> dict[str, Result]:
+def _pair(endpoint: str, proxy: Any, total: int) -> dict[str, Any]:
+    """The loop, then ours, each on a fresh fleet through *proxy*; ours again (rerun), then uninstrument."""
     from otel_serverless.rollout._plan import Desired
     from otel_serverless.rollout._run import INSTRUMENTED
     from tests.rollout import fleet
+
+    lam, wanted = _deploy(endpoint, total)
+    layers = {
+        (python, arch): lam.list_layer_versions(LayerName=f"otel-serverless-python{python.replace('.', '')}-{arch}")[
+            "LayerVersions"
+        ][0]["LayerVersionArn"]
+        for python, arch in fleet.OUR_LAYERS
+    }
+    peer_seconds, peer_calls = _peer(proxy.endpoint, wanted, layers)
+    lam, wanted = _deploy(endpoint, total)
+    rollout, counted = _ours()
+    desired = Desired(endpoint=ENDPOINT)
+    report, seconds, calls = _timed(lambda: rollout.instrument(desired), counted)
+    done = sum(1 for outcome in report.outcomes if outcome.status == INSTRUMENTED)
+    if done != len(wanted):
+        raise RuntimeError(f"ours instrumented {done} of {len(wanted)} instrumentable functions")
+    again, rerun_seconds, rerun_calls = _timed(lambda: rollout.instrument(desired), counted)
+    if any(outcome.status == INSTRUMENTED for outcome in again.outcomes):
+        raise RuntimeError("the second instrument changed a function")
+    _, undo_seconds, undo_calls = _timed(rollout.uninstrument, counted)
+    return {
+        "done": done,
+        "seconds": seconds,
+        "calls": calls,
+        "peer_seconds": peer_seconds,
+        "peer_calls": peer_calls,
+        "rerun_seconds": rerun_seconds,
+        "rerun_calls": rerun_calls,
+        "undo_seconds": undo_seconds,
+        "undo_calls": undo_calls,
+    }
+
+
+def _note(total: int, figures: dict[str, Any]) -> str:
+    return (
+        f"{total} functions, {figures['done']} instrumented, {total - figures['done']} skipped with reasons; "
+        f"ours {figures['seconds']:.1f} s / {figures['calls']} calls, the loop {figures['peer_seconds']:.1f} s / "
+        f"{figures['peer_calls']} calls; rerun (idempotent) {figures['rerun_seconds']:.1f} s / "
+        f"{figures['rerun_calls']} calls; uninstrument {figures['undo_seconds']:.1f} s / {figures['undo_calls']} calls"
+    )
+
+
+def run(smoke: bool) -> dict[str, Result]:
     from tests.rollout.lambda_proxy import running
 
     total = SMOKE_FUNCTIONS if smoke else FUNCTIONS
@@ -137,46 +185,32 @@ def run(smoke: bool) -> dict[str, Result]:
     # ours (which sends RevisionId) an extra call to moto that the loop never pays.
     with moto() as endpoint, running(endpoint, revisions=False) as proxy:
         os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
-        # The peer first, on a fresh fleet; then ours on another fresh fleet.
-        lam, wanted = _deploy(endpoint, total)
-        layers = {
-            (python, arch): lam.list_layer_versions(
-                LayerName=f"otel-serverless-python{python.replace('.', '')}-{arch}"
-            )["LayerVersions"][0]["LayerVersionArn"]
-            for python, arch in fleet.OUR_LAYERS
-        }
-        peer_seconds, peer_calls = _peer(proxy.endpoint, wanted, layers)
-        lam, wanted = _deploy(endpoint, total)
-        rollout, counted = _ours()
-        desired = Desired(endpoint=ENDPOINT)
-        report, seconds, calls = _timed(lambda: rollout.instrument(desired), counted)
-        done = sum(1 for outcome in report.outcomes if outcome.status == INSTRUMENTED)
-        if done != len(wanted):
-            raise RuntimeError(f"ours instrumented {done} of {len(wanted)} instrumentable functions")
-        again, rerun_seconds, rerun_calls = _timed(lambda: rollout.instrument(desired), counted)
-        if any(outcome.status == INSTRUMENTED for outcome in again.outcomes):
-            raise RuntimeError("the second instrument changed a function")
-        _, undo_seconds, undo_calls = _timed(rollout.uninstrument, counted)
-    matched = total
-    note = (
-        f"{matched} functions, {done} instrumented, {matched - done} skipped with reasons; "
-        f"ours {seconds:.1f} s / {calls} calls, the loop {peer_seconds:.1f} s / {peer_calls} calls; "
-        f"rerun (idempotent) {rerun_seconds:.1f} s / {rerun_calls} calls; uninstrument {undo_seconds:.1f} s / "
-        f"{undo_calls} calls"
-    )
+        local = _pair(endpoint, proxy, total)
+        # The same with a round trip like the real API's added to every call.
+        proxy.delay = ROUND_TRIP
+        remote = _pair(endpoint, proxy, total)
+    done = local["done"]
     return {
         "R1": result(
-            f"rollout instrument over {matched} moto functions, wall time per function instrumented",
-            1000 * seconds / done,
-            1000 * peer_seconds / len(wanted),
+            f"rollout instrument over {total} moto functions, wall time per function instrumented",
+            1000 * local["seconds"] / done,
+            1000 * local["peer_seconds"] / done,
             "ms",
             "<= 1.5",
-            note=note,
+            note=_note(total, local),
+        ),
+        "R1-rtt": result(
+            f"  the same with {ROUND_TRIP * 1000:.0f} ms added to every call (a real API's round trip)",
+            1000 * remote["seconds"] / done,
+            1000 * remote["peer_seconds"] / done,
+            "ms",
+            "<= 1.0",
+            note=_note(total, remote),
         ),
         "R2": result(
             "rollout instrument: API calls per function instrumented (listing included)",
-            calls / done,
-            peer_calls / len(wanted),
+            local["calls"] / done,
+            local["peer_calls"] / done,
             "calls",
             "<= 1.6",
             note="ours reads the tags and writes the record (for uninstrument): 3 calls a function, the loop 2",

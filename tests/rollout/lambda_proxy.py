@@ -18,6 +18,7 @@ import http.client
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,8 @@ class LambdaProxy:
     def __init__(self, upstream: str, revisions: bool = True) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self.revisions = revisions
+        #: Seconds added to every request, as a network round trip to the real API would.
+        self.delay = 0.0
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.log: list[tuple[str, str]] = []
         self.pages = 0
@@ -164,6 +167,8 @@ class LambdaProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = urllib.parse.urlsplit(self.path).path
+                if proxy.delay:
+                    time.sleep(proxy.delay)
                 fault = proxy._fault(self.command, path, body)
                 if fault is not None:
                     payload = json.dumps({"Type": "User", "message": fault.message}).encode()
