@@ -201,7 +201,7 @@ def run(smoke: bool = False) -> dict[str, Result]:
         rie = _rie()
     except (RuntimeError, OSError, KeyError, subprocess.SubprocessError) as error:
         reason = f"the Lambda RIE is not built ({error})"
-        return {key: unavailable(key, "<= 1.0", reason) for key in ("L1", "L2")}
+        return {key: unavailable(key, "<= 1.0", reason) for key in ("L1", "L2", "L3")}
     scratch = Path(tempfile.mkdtemp(prefix="otel-serverless-bench-layer-"))
     try:
         setup = _prepare(scratch)
