@@ -39,6 +39,8 @@ from otel_serverless._guard import report
 from otel_serverless.botocore import _upstream
 
 _OURS: Final = "otel_serverless.botocore"
+_UPSTREAM: Final = _upstream.SCOPE
+_UPSTREAM_EXTENSION: Final = _upstream.SCOPE + "."
 _UNIQUE: Final = "otel_serverless.retries"
 #: Longest resource name copied onto a span.
 _MAX_CHARS: Final = 1024
@@ -80,7 +82,7 @@ def watch(client: Any) -> None:
 def _call_span() -> Span | None:
     span = trace.get_current_span()
     name = getattr(getattr(span, "instrumentation_scope", None), "name", None)
-    if name == _OURS or _upstream.current_span_is_upstream():
+    if isinstance(name, str) and (name in (_OURS, _UPSTREAM) or name.startswith(_UPSTREAM_EXTENSION)):
         return span if span.is_recording() else None
     return None
 
@@ -120,22 +122,27 @@ def _failure(kwargs: dict[str, Any], attempt: int) -> dict[str, AttributeValue] 
 
 def _on_needs_retry(**kwargs: Any) -> None:
     try:
-        span = _call_span()
-        if span is None:
-            return
         attempt = kwargs.get("attempts")
-        if not isinstance(attempt, int):
+        span = _call_span() if isinstance(attempt, int) else None
+        if span is None or not isinstance(attempt, int):
             return
-        state = _state.get()
-        if state is None or state.span is not span or attempt == 1:
+        if attempt == 1:
+            failure = _failure(kwargs, attempt)
+            if failure is None:  # the usual call: answered at the first attempt
+                span.set_attribute(attr.AWS_RETRY_ATTEMPTS, 0)
+                return
             state = _Attempts(span)
             _state.set(state)
-        if state.pending is not None:
-            # A next attempt answered: the previous failure was retried.
-            event, at = state.pending
-            span.add_event(attr.AWS_RETRY_EVENT, event, timestamp=at)
-            state.pending = None
-        failure = _failure(kwargs, attempt)
+        else:
+            found = _state.get()
+            state = found if found is not None and found.span is span else _Attempts(span)
+            _state.set(state)
+            if state.pending is not None:
+                # A next attempt answered: the previous failure was retried.
+                event, at = state.pending
+                span.add_event(attr.AWS_RETRY_EVENT, event, timestamp=at)
+                state.pending = None
+            failure = _failure(kwargs, attempt)
         if failure is not None:
             state.pending = (failure, time.time_ns())
             if failure.get(attr.AWS_THROTTLED):
