@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +227,25 @@ def test_layer_arn_gives_each_function_the_version_that_fits_it(
     missing = custom.rsplit(":", 1)[0] + ":99"
     code, _, err = _run(capsys, "rollout", "instrument", "--all", "--layer-arn", missing)
     assert code == 2 and "otel-serverless rollout instrument: " in err and "Traceback" not in err
+
+
+def test_ctrl_c_stops_starting_functions_and_a_rerun_finishes_the_rest(
+    small: dict[str, str], lam: Any, proxy: LambdaProxy
+) -> None:
+    proxy.delay = 0.1  # slow enough to interrupt midway
+    command = [sys.executable, "-m", "otel_serverless.cli", "rollout", "instrument", "--name-glob", "plain312-*"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while proxy.count("PUT", r"/configuration$") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "interrupted; functions already done stay done, run again" in err
+    done = {name for name in small if name.startswith("plain312") and "AWS_LAMBDA_EXEC_WRAPPER" in _env(lam, name)}
+    assert 2 <= len(done) < 12
+
+    proxy.delay = 0.0
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert re.search(rf"instrumented\s+{12 - len(done)}\b", rerun.stdout), rerun.stdout
