@@ -13,7 +13,9 @@ Decision: one span per AWS call, one copy of the context per message.
   into the payload, restoring the caller's bytes when we saw them first) and
   inject our one slot instead.
 * Its ``X-Amzn-Trace-Id`` HTTP header is left alone: it is a request header,
-  not part of the message.
+  not part of the message. The one exception is Lambda Invoke, where that header is
+  what reaches an asynchronous invocation: there it is set to the call's span
+  (:mod:`otel_serverless.botocore._trace_header`), whoever wrote it first.
 
 Which wrapper is outermost depends on instrumentation order; both orders give
 the same result (tested). When upstream wraps outside us it has already changed
