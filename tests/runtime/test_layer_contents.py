@@ -98,3 +98,23 @@ def test_the_console_wrapper_swaps_a_trailing_handler_only(
     original = list(command)
     assert _exec.runtime_command(command) == expected
     assert command == original
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["a  b", "-m", "awslambdaric", "app.handler"], ["a  b", "-m", "awslambdaric", _exec.ENTRY]),
+        (["a  b", "bootstrap.py"], ["a  b", "bootstrap.py"]),  # the managed runtime: _HANDLER only
+        (["*", "other.handler"], ["*", "other.handler"]),
+    ],
+)
+def test_the_layer_wrapper_swaps_a_trailing_handler_only(arguments: list[str], expected: list[str], opt: Path) -> None:
+    show = 'printf "%s\\n" "$_HANDLER" "$OTEL_SERVERLESS_ORIGINAL_HANDLER" "$@"'
+    done = subprocess.run(
+        [str(opt / "otel-serverless-handler"), "sh", "-c", show, "sh", *arguments],
+        env={"PATH": "/usr/bin:/bin", "_HANDLER": "app.handler"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [_exec.ENTRY, "app.handler", *expected]
