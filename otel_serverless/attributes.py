@@ -24,6 +24,8 @@ FAAS_INSTANCE: Final = "faas.instance"
 FAAS_MAX_MEMORY: Final = "faas.max_memory"
 AWS_LOG_GROUP_NAMES: Final = "aws.log.group.names"
 SERVICE_NAME: Final = "service.name"
+#: One execution environment's identity (renewed after a SnapStart restore: see aws_lambda._snapstart).
+SERVICE_INSTANCE_ID: Final = "service.instance.id"
 
 # -- ours: pipeline health -----------------------------------------------------
 #: Spans lost since the last report (a full export queue, failed exports), on the next local root span.

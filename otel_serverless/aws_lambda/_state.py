@@ -13,6 +13,10 @@ a time; everything here lives as long as that process. What can be known, and ho
   on-demand environments only: with provisioned concurrency the process was started
   long before its first invocation, and after a SnapStart restore the process start
   time is that of the snapshotted process.
+* **SnapStart**: every clone restored from a snapshot starts with the snapshot's memory.
+  The first invocation of each restored environment (its own log stream) renews what is
+  per environment: the counts and seen deliveries here, the marker, and the providers'
+  ``service.instance.id`` and ``faas.instance`` (``_snapstart``).
 * **Seen request ids / stream records**: an asynchronous invoke that Lambda retries
   keeps its request id; a stream record redelivered keeps its sequence number. Both
   are remembered (bounded) so a retry in a *warm* environment is recognised. A retry
@@ -141,10 +145,14 @@ def begin(request_id: str, deadline_epoch_ms: float | None, environment: str | N
     if not first:
         _write_marker(request_id, deadline_epoch_ms)
         return None
+    kind = init_type()
+    if kind == "snap-start":
+        # Every restored clone starts from the same snapshot: this environment's identity is
+        # its own from here (the snapshot's may hold a priming invocation's state).
+        first_of_process = _renew_after_restore(key) or first_of_process
     # The marker and the process start speak for the process's first environment only.
     previous = _read_marker() if first_of_process else None
     _write_marker(request_id, deadline_epoch_ms)
-    kind = init_type()
     start = process_start_ns() if kind == "on-demand" and first_of_process else None
     duration = None
     if start is not None:
@@ -156,6 +164,24 @@ def begin(request_id: str, deadline_epoch_ms: float | None, environment: str | N
         snapstart_restored=kind == "snap-start",
         previous=previous,
     )
+
+
+def _renew_after_restore(environment: str) -> bool:
+    """A SnapStart clone's first invocation: forget what the snapshot remembered (deliveries,
+    invocations), and give the process a new ``service.instance.id``; True (the clone's first
+    invocation is its process's first, whatever the snapshot counted)."""
+    with _env.lock:
+        _env.invocations = 1
+        _env.requests.clear()
+        _env.sequences.clear()
+        _env.environments.clear()
+        _env.environments[environment] = 1
+        _env.last_environment = environment
+    _marker.close()  # reopened in this clone's own /tmp
+    from otel_serverless.aws_lambda import _snapstart
+
+    _snapstart.renew(environment or None)
+    return True
 
 
 def seen_request(request_id: str) -> int:

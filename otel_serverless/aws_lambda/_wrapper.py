@@ -97,7 +97,9 @@ def _install(provider: Any) -> ServerlessProcessor | None:
     if not isinstance(provider, TracerProvider):
         return None
     from otel_serverless import processors
+    from otel_serverless.aws_lambda import _snapstart
 
+    _snapstart.providers.add(provider)  # its resource is renewed after a SnapStart restore
     processors.install(provider)
     chain = processors.head(provider)
     if id(provider) not in _tracked:
