@@ -45,6 +45,7 @@ INVOKE_PATH: Final = "/2015-03-31/functions/function/invocations"
 #: What the Lambda Python runtime provides besides the standard library.
 RUNTIME_DISTRIBUTIONS: Final = ("awslambdaric", "boto3")
 STARTUP_TIMEOUT_S: Final = 30.0
+START_ATTEMPTS: Final = 3
 STOP_TIMEOUT_S: Final = 5.0
 
 
@@ -155,6 +156,15 @@ class Function:
         return {**base, **self.env}
 
     def start(self) -> Function:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            if self._start_once():
+                return self
+            # A free port can be taken by another process between choosing it and binding it.
+            if "address already in use" not in self.log() or attempt == START_ATTEMPTS:
+                break
+        raise RuntimeError(f"aws-lambda-rie did not start:\n{self.log()[-3000:]}")
+
+    def _start_once(self) -> bool:
         self.port, self.api_port = free_ports(2)
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(  # noqa: S603  # our emulator binary, fixed arguments
@@ -167,14 +177,19 @@ class Function:
                 start_new_session=True,  # the runtime is the emulator's child: stop() ends the group
             )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
+        pending = [self.port, self.api_port]  # the emulator's Invoke API and its Runtime API
+        while pending and time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"aws-lambda-rie exited ({self._process.returncode}):\n{self.log()[-3000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return self
+                self._process = None
+                return False
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", pending[0]), timeout=0.2):
+                pending.pop(0)
+                continue
             time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"aws-lambda-rie did not listen on 127.0.0.1:{self.port} within {STARTUP_TIMEOUT_S:.0f}s")
+        if pending:
+            self.stop()
+            raise RuntimeError(f"aws-lambda-rie did not listen on 127.0.0.1:{pending} within {STARTUP_TIMEOUT_S:.0f}s")
+        return True
 
     def invoke(self, event: Any, *, timeout: float = 60.0, headers: Mapping[str, str] | None = None) -> Response:
         """Invoke as Lambda's Invoke API would; the body is returned as the emulator answers it."""
