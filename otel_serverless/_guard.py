@@ -45,9 +45,21 @@ def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
 
 
 def _bounded(message: str) -> str:
+    """*message* scrubbed (the rules of every exported span: a secret in a setting or an
+    inbound value is not logged either), then cut to :data:`MESSAGE_CHARS`."""
+    message = _scrubbed(message)
     if len(message) <= MESSAGE_CHARS:
         return message
     return message[:MESSAGE_CHARS] + "…"
+
+
+def _scrubbed(message: str) -> str:
+    try:  # imported when a first warning is written (rare), never before
+        from otel_serverless.processors.scrubbing import clean_text
+
+        return clean_text(message)
+    except Exception:  # scrubbing itself not importable yet (a warning during our own import)
+        return message
 
 
 def warn_once(key: str, message: str) -> bool:

@@ -10,12 +10,15 @@ and the in-flight marker notes it, so that if the kill follows, the next environ
 first invocation reports ``out_of_memory``. The handler goes on: if it survives, its
 result is still handed back unchanged (its span is already ended).
 
-Sampling sees what it sees: an allocation that jumps past the limit between two samples
+Only in a Lambda sandbox (``AWS_LAMBDA_RUNTIME_API`` set, as the runtime and the Runtime
+Interface Emulator do): elsewhere the process's memory is not the function's. Sampling sees
+what it sees: an allocation that jumps past the limit between two samples
 is not caught (the next invocation then reports a ``crash``).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Final
@@ -30,12 +33,22 @@ INTERVAL_S: Final = 0.025
 DEFAULT_RATIO: Final = 0.95
 
 
+#: Set by the Lambda runtime (and the Runtime Interface Emulator) in the function's sandbox.
+SANDBOX_VARIABLE: Final = "AWS_LAMBDA_RUNTIME_API"
+
+
 def ratio() -> float:
-    """The share of the configured memory at which the guard fires (0: off)."""
-    return _settings.per_process(
-        env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO,
-        lambda: _settings.read_float(env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO, DEFAULT_RATIO, minimum=0, maximum=1),
-    )
+    """The share of the configured memory at which the guard fires (0: off).
+
+    Off outside a Lambda sandbox: there (a test, the local runtime hosting several
+    functions in one process) the process's memory is not the function's.
+    """
+    return _settings.per_process(env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO, _read_ratio)
+
+
+def _read_ratio() -> float:
+    found = _settings.read_float(env.OTEL_SERVERLESS_MEMORY_GUARD_RATIO, DEFAULT_RATIO, minimum=0, maximum=1)
+    return found if os.environ.get(SANDBOX_VARIABLE) else 0.0
 
 
 class Guard:

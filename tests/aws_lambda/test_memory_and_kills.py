@@ -64,6 +64,20 @@ def test_the_peak_is_the_invocations_own_and_the_event_is_not_repeated(
     assert "serverless.memory.near_limit" not in light_events + again_events
 
 
+def test_the_guard_is_off_outside_a_lambda_sandbox(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = resident_mb()
+    assert base is not None
+    monkeypatch.delenv("AWS_LAMBDA_RUNTIME_API", raising=False)
+
+    @traced(tracer_provider=pipeline.provider)
+    def handler(event: Any, context: Any) -> str:
+        time.sleep(0.1)  # four samples' time, already over the threshold
+        return "ok"
+
+    assert handler({}, LambdaContext(memory=str(int(base / 2)))) == "ok"
+    assert "error.type" not in pipeline.invocation().attributes
+
+
 def test_the_guard_ends_and_flushes_the_span_before_the_limit(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -71,6 +85,7 @@ def test_the_guard_ends_and_flushes_the_span_before_the_limit(
     assert base is not None
     limit = int(base + 80)
     monkeypatch.setenv("OTEL_SERVERLESS_MEMORY_GUARD_RATIO", "0.95")
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")  # the guard runs in a Lambda sandbox only
     seen_during: list[bool] = []
 
     @traced(tracer_provider=pipeline.provider)
@@ -136,6 +151,7 @@ def _run(tmp_path: Path, receiver: Receiver, request_id: str, mode: str) -> subp
         OTEL_SERVERLESS_STATE_DIR=str(tmp_path),
         OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
         AWS_LAMBDA_FUNCTION_NAME="orders",
+        AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001",  # a Lambda sandbox (where the guard runs)
         TESTS_ROOT=str(Path(__file__).parent.parent.parent),
     )
     return subprocess.Popen(

@@ -270,7 +270,12 @@ def test_killed_process_is_reported_by_the_next_one(tmp_path: Path, pipeline: Pi
         handler({}, Context())
         """
     )
-    env = {"OTEL_SERVERLESS_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "OTEL_TRACES_EXPORTER": "none"}
+    env = {
+        "OTEL_SERVERLESS_STATE_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "OTEL_TRACES_EXPORTER": "none",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",  # a Lambda sandbox: the memory guard watches too
+    }
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=60, check=False)
     assert done.returncode == 9, done.stderr
     traced_by(pipeline)({}, LambdaContext("after"))
