@@ -43,7 +43,7 @@ COVERED: Final = frozenset({*BY_NAME, OURS_BOTOCORE})
 
 _lock = threading.RLock()
 _installed = False
-#: Upstream instrumentors we instrumented, by library name.
+#: Upstream instrumentors we instrumented, by library name (None: not installed).
 _loaded: dict[str, Any] = {}
 _armed: list[tuple[type, str]] = []
 
@@ -78,30 +78,12 @@ def install() -> None:
 def loaded() -> frozenset[str]:
     """The libraries whose upstream instrumentor has been loaded (at their first call)."""
     with _lock:
-        return frozenset(_loaded)
-
-
-def _available(library: Library) -> bool:
-    import importlib.util
-
-    module = library.instrumentor.split(":", 1)[0]
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        logger.info(
-            "otel-serverless: %s calls are not traced: %s is not installed (pip install '%s')",
-            library.name,
-            library.distribution,
-            EXTRA,
-        )
-    return found
+        return frozenset(name for name, instrumentor in _loaded.items() if instrumentor is not None)
 
 
 def _arm(library: Library, module: ModuleType) -> None:
-    if not _available(library):
-        return
+    # Whether the instrumentor is installed is found out at the first call, not here: a
+    # lookup per library imported is cold-start time.
     for module_name, class_name, method in library.first_calls:
         owner = getattr(importlib.import_module(module_name), class_name, None)
         if isinstance(owner, type):
@@ -114,7 +96,17 @@ def _load(library: Library) -> None:
         if library.name in _loaded:
             return
         module_name, class_name = library.instrumentor.split(":", 1)
-        instrumentor = getattr(importlib.import_module(module_name), class_name)()
+        try:
+            instrumentor = getattr(importlib.import_module(module_name), class_name)()
+        except ImportError:
+            _loaded[library.name] = None  # not installed: asked once
+            logger.info(
+                "otel-serverless: %s calls are not traced: %s is not installed (pip install '%s')",
+                library.name,
+                library.distribution,
+                EXTRA,
+            )
+            return
         # A user (or the demo) may have instrumented it already: never twice. No dependency check:
         # the library is imported (we were called from it), and the check reads the library's
         # packaging metadata, which a deployment package or runtime directory may not have
@@ -130,8 +122,7 @@ def _arm_botocore(ours: bool, upstream: bool, module: ModuleType) -> None:
     if ours:
         # Ours is two plain wrappers, no import: installed now, so context is carried from the first call.
         propagation.instrument()
-    library = BY_NAME["botocore"]
-    if not upstream or not _available(library):
+    if not upstream:
         return
     client = getattr(module, "BaseClient", None)
     if isinstance(client, type):
@@ -166,7 +157,8 @@ def reset_for_tests() -> None:
         if ours:
             propagation.uninstrument()
         for instrumentor in _loaded.values():
-            instrumentor.uninstrument()
+            if instrumentor is not None:
+                instrumentor.uninstrument()
         _loaded.clear()
         if ours:
             propagation.instrument()

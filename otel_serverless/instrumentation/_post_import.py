@@ -15,14 +15,15 @@ original loader is put back on the module and its spec, so nothing downstream
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import importlib.util
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 from otel_serverless._guard import report
 
@@ -79,10 +80,12 @@ def _fire(name: str, module: ModuleType) -> None:
     _run(name, module, callbacks)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+# Plain classes, not importlib.abc's: the import system only calls these methods, and
+# importing importlib.abc (it pulls in importlib.resources) is cold-start time for nothing.
+class _Finder:
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname not in _waiting or getattr(_resolving, "name", None) == fullname:
             return None
         _resolving.name = fullname  # the real finders answer for this one lookup, not us again
@@ -96,11 +99,11 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
-class _Loader(importlib.abc.Loader):
+class _Loader:
     def __init__(self, loader: Any) -> None:
         self.loader = loader
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         module: ModuleType | None = self.loader.create_module(spec)
         return module
 

@@ -80,3 +80,30 @@ def test_lazy_and_disabled(tmp_path: Path, activation: str, disabled: str) -> No
             httpx_parent[2],
         )
         assert outcome["loaded"] == ["httpx", "requests", "urllib3"]
+
+
+def test_an_uninstalled_instrumentation_leaves_its_library_alone(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    # As without the instrumentations extra: the module cannot be imported.
+    activate = "\n".join(
+        [
+            'sys.modules["opentelemetry.instrumentation.requests"] = None',
+            "import logging",
+            "logging.basicConfig(level=logging.INFO)  # the note is at info level",
+            *ACTIVATIONS["configure"],
+        ]
+    )
+    script.write_text(SCRIPT.format(activate=activate))
+    with echo_server() as seen:
+        environ = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+        environ.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_SERVERLESS_LOG_LEVEL": "info", "ECHO_URL": seen.url})
+        done = subprocess.run(
+            [sys.executable, str(script)], env=environ, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["loaded"] == ["httpx", "urllib3"], "urllib3 under requests is traced instead"
+    # requests' call still went out, and urllib3's instrumentation (beneath requests) carried the context.
+    assert seen.headers("/requests")["traceparent"].split("-")[1] == outcome["trace_id"]
+    (line,) = [line for line in done.stderr.splitlines() if "requests calls are not traced" in line]
+    assert "opentelemetry-instrumentation-requests" in line and "otel-serverless[instrumentations]" in line
