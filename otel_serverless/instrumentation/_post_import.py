@@ -20,9 +20,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from importlib.abc import Loader
     from importlib.machinery import ModuleSpec
 
 from otel_serverless._guard import report
@@ -95,7 +96,7 @@ class _Finder:
             _resolving.name = None
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _Loader(spec.loader)
+        spec.loader = cast("Loader", _Loader(spec.loader))  # duck-typed: see the class comment above
         return spec
 
 
