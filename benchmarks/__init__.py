@@ -20,6 +20,7 @@ MODULES = (
     "bench_span",  # G3
     "bench_propagation",  # G4 (propagation work)
     "bench_invocation",  # G5
+    "bench_calls_out",  # C1, C2 (warm traced HTTP call and GetItem)
     "bench_export",  # G6, G7
     "bench_lambda",  # extra entries from the Lambda handler work
     "bench_layer",  # L1, L2, L3 (the layer in the Lambda RIE with awslambdaric; its size)

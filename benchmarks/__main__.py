@@ -28,6 +28,7 @@ KNOWN_IDS = {
     "bench_span": ("G3",),
     "bench_propagation": ("G4",),
     "bench_invocation": ("G5",),
+    "bench_calls_out": ("C1", "C2"),
     "bench_export": ("G6", "G7"),
     "bench_layer": ("L1", "L2", "L3"),
     "bench_rollout": ("R1", "R2"),
