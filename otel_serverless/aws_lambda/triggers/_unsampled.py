@@ -39,6 +39,8 @@ def policy() -> str:
 def settle(parent: Context | None, links: list[Link]) -> Context | None:
     """*parent* as an invocation or a record may take it: an unsampled X-Ray context is
     appended to *links* instead (unless the setting says ``obey``)."""
+    if parent is None:  # the usual record: no context, or one read from our slot
+        return None
     from otel_serverless.propagation import xray
 
     if not xray.unsampled_header(parent) or policy() == "obey":
