@@ -159,3 +159,23 @@ def test_datadogs_own_style_is_read_wherever_datadog_writes_it(pipeline: Pipelin
     producer = invocation.parent or next(iter(invocation.links)).context
     assert producer.trace_id == DATADOG_TRACE_ID_128
     assert producer.span_id == DATADOG_PARENT
+
+
+@pytest.mark.parametrize("setting", ["link", "obey"])
+def test_the_setting_also_governs_an_async_invokes_trace_header(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    # An asynchronous invoke (no records, no client context): the worker's _X_AMZN_TRACE_ID.
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", UNSAMPLED)
+    monkeypatch.setenv("OTEL_SERVERLESS_XRAY_UNSAMPLED", setting)
+
+    @traced(tracer_provider=pipeline.provider)
+    def handler(received: Any, context: Any) -> str:
+        return "ok"
+
+    assert handler({"order": 7}, LambdaContext()) == "ok"
+    if setting == "obey":
+        assert pipeline.spans() == []
+    else:
+        (link,) = pipeline.invocation().links
+        assert link.context.trace_id == XRAY_TRACE_ID and link.attributes["serverless.link.xray_unsampled"]
