@@ -1,7 +1,7 @@
 """``otel-serverless demo``: run the blog platform locally and show its traces.
 
 The handlers are plain; everything traced comes from otel-serverless wiring:
-``configure()`` (the pipeline and AWS propagation) and ``traced`` applied to each
+``configure()`` (the pipeline, every call out and AWS propagation) and ``traced`` applied to each
 function by the local runtime, the way the exec wrapper applies it in Lambda.
 """
 
@@ -26,7 +26,7 @@ from otel_serverless.demo import resources as r
 from otel_serverless.demo._check import check, pieces_of
 from otel_serverless.demo._flows import IDLE_TIMEOUT_S, Demo, Flow, flows
 from otel_serverless.demo._progress import Progress
-from otel_serverless.demo._services import ServiceRouter, route_globally
+from otel_serverless.demo._services import route_globally
 
 
 def _prepare_environment(faults: Sequence[str], state_dir: str) -> None:
@@ -49,19 +49,6 @@ def _exporters(memory: InMemorySpanExporter, output: Path) -> list[SpanExporter]
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         chosen.extend(exporters_from_env())
     return chosen
-
-
-def _instrument_clients(router: ServiceRouter) -> None:
-    """What ``opentelemetry-instrument`` would load too: upstream botocore (a span for every
-    AWS call, ours adding propagation to it) and urllib (the partner API call)."""
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
-
-    BotocoreInstrumentor().instrument(tracer_provider=router)  # type: ignore[no-untyped-call]  # untyped upstream
-    try:
-        from opentelemetry.instrumentation.urllib import URLLibInstrumentor
-    except ImportError:  # the demo extra brings it; without it the partner call is just time
-        return
-    URLLibInstrumentor().instrument(tracer_provider=router)
 
 
 def run(
@@ -91,8 +78,9 @@ def run(
     if telemetry is None:
         err.write("otel-serverless is disabled (OTEL_SERVERLESS_DISABLED / OTEL_SDK_DISABLED): nothing to show\n")
         return 1
-    router = route_globally(telemetry.provider)
-    _instrument_clients(router)
+    # Global, so that the instrumentors configure() armed (botocore, urllib for the partner API …)
+    # trace through the router when they load, at their library's first call.
+    route_globally(telemetry.provider)
     planned = flows(faults, rounds)
     progress = Progress(len(planned) + 1, err)
     progress.step("starting the local runtime (moto, Lambda API)")
