@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from typing import TYPE_CHECKING, Any, Final
 
 from otel_serverless import _settings
@@ -99,6 +100,12 @@ class _Handler(logging.Handler):
                 "code.line.number": record.lineno,
             }
             exception = record.exc_info[1] if record.exc_info else None
+            if isinstance(exception, BaseException):
+                # Scrubbed here: the SDK adds these from the exception only where they are missing.
+                attributes["exception.message"] = clean_text(str(exception))
+                attributes["exception.stacktrace"] = clean_text(
+                    "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+                )
             logger.emit(
                 timestamp=int(record.created * 1e9),
                 observed_timestamp=time.time_ns(),
