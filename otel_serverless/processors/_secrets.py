@@ -53,7 +53,10 @@ SECRET_FRAGMENTS: Final = (
 )
 #: Words that mark a secret as a whole word of a name (camelCase, snake_case, kebab-case …).
 SECRET_WORDS: Final = frozenset(
-    {"auth", "pass", "pin", "cvv", "cvv2", "cvc", "cvc2", "csc", "ssn", "otp", "totp", "hotp", "sig", "jwt", "pan"}
+    {
+        *("auth", "authn", "authentication", "pass", "pin", "cvv", "cvv2", "cvc", "cvc2", "csc", "ssn"),
+        *("otp", "totp", "hotp", "sig", "jwt", "pan"),
+    }
 )
 #: ``key`` marks a secret only as a word between separators (``x-key``, ``key_id``), not as
 #: the end of a camelCase name (``partitionKey``, ``objectKey`` are not secrets).
@@ -78,7 +81,12 @@ def secret_name(name: str) -> bool:
 #: A loose first test on lower-cased text: could some pair in it have a secret name? (False
 #: positives are fine: :func:`secret_name` decides.) Plain substrings: ``in`` is far faster
 #: than one regular expression of alternatives.
-NAME_HINTS: Final = (*SECRET_FRAGMENTS, *sorted(SECRET_WORDS - {"cvv2", "cvc2", "totp", "hotp"}), "key", "card")
+NAME_HINTS: Final = (
+    *SECRET_FRAGMENTS,
+    *sorted(SECRET_WORDS - {"cvv2", "cvc2", "totp", "hotp", "authn", "authentication"}),  # in others
+    "key",
+    "card",
+)
 #: The same for the credential shapes below that start with a fixed text (lower-cased).
 SHAPE_HINTS: Final = (
     *("-----begin", "eyj", "://", "bearer", "basic", "digest", "negotiate", "gh", "xox", "k_live_", "k_test_"),

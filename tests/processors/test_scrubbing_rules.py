@@ -24,6 +24,7 @@ R = "[REDACTED]"
         "password", "passphrase", "pin", "userPin", "cvv", "ssn", "otp", "credit_card", "cardNumber", "X-Acme-Auth",
         "x-my-auth-header", "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "sig", "api_key",
         "client_secret", "sessionToken", "Authorization", "cookie", "x-key", "key_id", "DB_PASSWORD", "dsn",
+        "X-Authentication", "x-authn-token",
     ],
 )  # fmt: skip
 def test_secret_names(name: str) -> None:
