@@ -188,7 +188,7 @@ OTEL_SERVERLESS_MEMORY_GUARD_RATIO = "OTEL_SERVERLESS_MEMORY_GUARD_RATIO"
 
 Resident memory / configured memory at which the memory guard ends and flushes the
 invocation span (``error.type`` ``out_of_memory``) before the platform's out-of-memory
-kill, sampling every 25 ms on the watchdog thread while an invocation runs; ``0`` turns it
+kill, sampling every 50 ms on the watchdog thread while an invocation runs; ``0`` turns it
 off. Runs with the timeout watchdog (``OTEL_SERVERLESS_TIMEOUT_WATCHDOG``), in a Lambda
 sandbox only (``AWS_LAMBDA_RUNTIME_API`` set): elsewhere the process is not the function's.
 Default: ``0.95`` (range 0–1).

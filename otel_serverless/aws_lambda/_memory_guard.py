@@ -19,6 +19,7 @@ is not caught (the next invocation then reports a ``crash``).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Final
@@ -29,7 +30,7 @@ from otel_serverless.aws_lambda._memory import resident_mb
 from otel_serverless.aws_lambda._watchdog import watchdog
 
 #: How often the resident set is sampled while an invocation runs, in seconds.
-INTERVAL_S: Final = 0.025
+INTERVAL_S: Final = 0.05
 DEFAULT_RATIO: Final = 0.95
 
 
@@ -52,32 +53,65 @@ def _read_ratio() -> float:
 
 
 class Guard:
-    """Samples the resident set on the watchdog thread until stopped or over *limit_mb*."""
+    """One invocation watched: :meth:`stop` when it ends."""
 
-    __slots__ = ("limit_mb", "on_limit", "stopped", "token")
+    __slots__ = ("limit_mb", "on_limit")
 
     def __init__(self, limit_mb: float, on_limit: Callable[[float], None]) -> None:
         self.limit_mb = limit_mb
         self.on_limit = on_limit
-        self.stopped = False
-        self.token = 0
-
-    def tick(self) -> None:
-        if self.stopped:
-            return
-        resident = resident_mb()
-        if resident is None:  # not measurable here: nothing to guard with
-            self.stopped = True
-            return
-        if resident >= self.limit_mb:
-            self.stopped = True
-            self.on_limit(resident)
-            return
-        self.token = watchdog.arm(time.monotonic() + INTERVAL_S, self.tick)
 
     def stop(self) -> None:
-        self.stopped = True
-        watchdog.disarm(self.token)
+        _ticker.unwatch(self)
+
+
+class _Ticker:
+    """One sampling chain per process on the watchdog thread, re-armed from that thread.
+
+    It runs from the first guarded invocation on, between invocations too: a Lambda
+    sandbox is frozen between invocations, so an idle tick costs nothing there, and an
+    invocation that starts does not wake the watchdog thread to begin sampling.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.guards: set[Guard] = set()
+        self.running = False
+        self.unavailable = False
+
+    def watch(self, guard: Guard) -> bool:
+        with self.lock:
+            if self.unavailable:
+                return False
+            self.guards.add(guard)
+            if self.running:
+                return True
+            self.running = True
+        watchdog.arm(time.monotonic() + INTERVAL_S, self.tick)  # once per process
+        return True
+
+    def unwatch(self, guard: Guard) -> None:
+        with self.lock:
+            self.guards.discard(guard)
+
+    def tick(self) -> None:
+        with self.lock:
+            watched = list(self.guards)
+        if watched:
+            resident = resident_mb()
+            if resident is None:  # not measurable here: nothing to guard with, ever
+                with self.lock:
+                    self.unavailable, self.running = True, False
+                    self.guards.clear()
+                return
+            for guard in watched:
+                if resident >= guard.limit_mb:
+                    self.unwatch(guard)
+                    guard.on_limit(resident)
+        watchdog.arm(time.monotonic() + INTERVAL_S, self.tick)
+
+
+_ticker = _Ticker()
 
 
 def arm(memory_mb: int | None, on_limit: Callable[[float], None]) -> Guard | None:
@@ -86,5 +120,4 @@ def arm(memory_mb: int | None, on_limit: Callable[[float], None]) -> Guard | Non
     if not memory_mb or share <= 0:
         return None
     guard = Guard(memory_mb * share, on_limit)
-    guard.token = watchdog.arm(time.monotonic() + INTERVAL_S, guard.tick)
-    return guard
+    return guard if _ticker.watch(guard) else None
