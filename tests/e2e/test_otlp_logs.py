@@ -1,7 +1,8 @@
 """OTEL_LOGS_EXPORTER=otlp: log records through the real collector's logs pipeline, on the trace, within the flush.
 
-The collector is the one scripts/backends builds, run with collector-config/otelcol.yaml; its
-logs pipeline exports over OTLP/gRPC to a logs backend, here a gRPC receiver in this process.
+The collector is the one scripts/backends builds, run with collector-config/otelcol.yaml and the
+logs-otlp.yaml overlay: its logs pipeline exports over OTLP/gRPC to a logs backend, here a gRPC
+receiver in this process. Without the overlay the records are printed in the collector's log.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +89,9 @@ def logs_backend() -> Iterator[tuple[str, _Logs]]:
         server.stop(grace=None)
 
 
-@pytest.fixture
-def collector(backends_built: None, logs_backend: tuple[str, _Logs], tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def _collector(tmp_path: Path, overlays: tuple[str, ...], extra: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """The built collector on free ports with otelcol.yaml and *overlays*: its OTLP/HTTP URL and its log."""
     binary = load_backends_script().artifacts().collector
     ports = {name: free_port() for name in ("grpc", "http", "health", "metrics", "jaeger")}
     env = {
@@ -99,15 +102,15 @@ def collector(backends_built: None, logs_backend: tuple[str, _Logs], tmp_path: P
         "OTELCOL_METRICS_HOST": "127.0.0.1",
         "OTELCOL_METRICS_PORT": str(ports["metrics"]),
         "JAEGER_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['jaeger']}",  # traces are not sent in these tests
-        "OTELCOL_LOGS_OTLP_GRPC_ENDPOINT": logs_backend[0],
+        **extra,
     }
-    log = (tmp_path / "otelcol.log").open("w")
-    process = subprocess.Popen(
-        [str(binary), "--config", str(CONFIG_DIR / "otelcol.yaml")], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    configs = [arg for name in ("otelcol.yaml", *overlays) for arg in ("--config", str(CONFIG_DIR / name))]
+    log_path = tmp_path / "otelcol.log"
+    log = log_path.open("w")
+    process = subprocess.Popen([str(binary), *configs], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{ports['health']}/", timeout=60)
-        yield f"http://127.0.0.1:{ports['http']}"
+        yield f"http://127.0.0.1:{ports['http']}", log_path
     finally:
         process.terminate()
         try:
@@ -115,6 +118,13 @@ def collector(backends_built: None, logs_backend: tuple[str, _Logs], tmp_path: P
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def collector(backends_built: None, logs_backend: tuple[str, _Logs], tmp_path: Path) -> Iterator[str]:
+    overlay = ("logs-otlp.yaml",)
+    with _collector(tmp_path, overlay, {"OTELCOL_LOGS_OTLP_GRPC_ENDPOINT": logs_backend[0]}) as (endpoint, _):
+        yield endpoint
 
 
 def run_app(tmp_path: Path, endpoint: str, flush_ms: int) -> dict[str, Any]:
@@ -177,3 +187,16 @@ def test_a_collector_that_never_answers_costs_the_flush_its_deadline(tmp_path: P
         outcome = run_app(tmp_path, f"http://127.0.0.1:{port}", 300)
     assert outcome["flushed"] is False
     assert outcome["seconds"] < 0.3 + 0.5, outcome
+
+
+def test_by_default_the_collector_prints_the_records_in_its_own_log(backends_built: None, tmp_path: Path) -> None:
+    with _collector(tmp_path, (), {"OTELCOL_LOGS_VERBOSITY": "detailed"}) as (endpoint, log_path):
+        outcome = run_app(tmp_path, endpoint, 5000)
+        assert outcome["flushed"] is True
+        deadline = time.monotonic() + 30
+        while "refund failed" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    printed = log_path.read_text()
+    assert "order o-1 paid, password=" in printed and "refund failed" in printed, printed[-3000:]
+    assert "hunter2" not in printed
+    assert outcome["trace_id"] in printed  # the debug exporter prints each record's trace id
