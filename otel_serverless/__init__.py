@@ -22,7 +22,8 @@ from otel_serverless import _propagators
 _propagators.load_global()
 
 if TYPE_CHECKING:
-    from otel_serverless.export._pipeline import Telemetry, configure
+    from otel_serverless._configure import configure
+    from otel_serverless.export._pipeline import Telemetry
 
 __all__ = ["Telemetry", "__version__", "configure", "flush", "instrument"]
 
@@ -49,8 +50,12 @@ def flush(timeout_millis: float | None = None) -> bool:
 
 def __getattr__(name: str) -> Any:
     # Lazy so that `import otel_serverless` stays off the cold-start bill.
-    if name in ("configure", "Telemetry"):
-        from otel_serverless.export import _pipeline
+    if name == "configure":
+        from otel_serverless._configure import configure
 
-        return getattr(_pipeline, name)
+        return configure
+    if name == "Telemetry":
+        from otel_serverless.export._pipeline import Telemetry
+
+        return Telemetry
     raise AttributeError(f"module 'otel_serverless' has no attribute {name!r}")

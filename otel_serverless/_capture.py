@@ -19,7 +19,7 @@ from otel_serverless import environment_variables as env
 from otel_serverless._guard import preview
 
 if TYPE_CHECKING:
-    from otel_serverless.processors.scrubbing import Scrubber
+    from otel_serverless._scrub import Scrubber
 
 #: Longest text decoded to find a structure in it (longer messages are captured as text).
 MAX_DECODED_CHARS: Final = 262_144
@@ -33,7 +33,7 @@ def enabled() -> bool:
 
 def render(value: Any, scrubber: Scrubber | None = None) -> str:
     """*value* as scrubbed JSON, truncated to OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS."""
-    from otel_serverless.processors.scrubbing import rules  # only when capture is on
+    from otel_serverless._scrub import rules  # only when capture is on
 
     limit = _settings.read_int(env.OTEL_SERVERLESS_CAPTURE_PAYLOAD_MAX_CHARS, 4096, minimum=16, maximum=262_144)
     cleaned = (scrubber or rules()).structure(value)

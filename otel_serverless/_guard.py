@@ -19,10 +19,22 @@ import threading
 from collections import deque
 from typing import Final
 
+from otel_serverless._text import PREVIEW_CHARS, preview
+
+__all__ = [
+    "MESSAGE_CHARS",
+    "PREVIEW_CHARS",
+    "guard",
+    "logger",
+    "preview",
+    "report",
+    "reset_for_tests",
+    "swallowed",
+    "warn_once",
+]
+
 logger = logging.getLogger("otel_serverless")
 
-#: Longest excerpt of an untrusted value that may appear in a log line.
-PREVIEW_CHARS = 64
 #: Longest log message we emit, whatever it is built from.
 MESSAGE_CHARS = 512
 
@@ -31,17 +43,6 @@ _lock = threading.Lock()
 _reported: set[str] = set()
 #: Exceptions swallowed by :func:`guard`, newest last (a test seam; bounded).
 swallowed: deque[tuple[str, BaseException]] = deque(maxlen=100)
-
-
-def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
-    """A short, safe excerpt of *value* for a log line: never the value in full."""
-    try:
-        text = value if isinstance(value, str) else repr(value)
-    except Exception:  # a hostile __repr__ must not escape either
-        return f"<unprintable {type(value).__name__}>"
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}…(+{len(text) - limit} chars)"
 
 
 def _bounded(message: str) -> str:
@@ -55,7 +56,7 @@ def _bounded(message: str) -> str:
 
 def _scrubbed(message: str) -> str:
     try:  # imported when a first warning is written (rare), never before
-        from otel_serverless.processors.scrubbing import clean_text
+        from otel_serverless._scrub import clean_text
 
         return clean_text(message)
     except Exception:  # scrubbing itself not importable yet (a warning during our own import)

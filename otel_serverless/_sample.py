@@ -16,14 +16,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from otel_serverless import _treeview
-from otel_serverless.export import _pipeline
+from otel_serverless._configure import configure
 
 
 def run() -> int:
     memory = InMemorySpanExporter()
     # With an endpoint set, the standard exporters too; without, only the tree below.
     exporters: list[SpanExporter] | None = None if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else []
-    telemetry = _pipeline.configure(
+    telemetry = configure(
         service_name=os.environ.get("OTEL_SERVICE_NAME") or "otel-serverless-sample",
         exporters=exporters,
         span_processors=[SimpleSpanProcessor(memory)],

@@ -103,3 +103,12 @@ def has_extras(span: ReadableSpan) -> tuple[bool, bool]:
         return len(span._events) > 0, len(span._links) > 0
     except (AttributeError, TypeError):  # an SDK that stores them otherwise: the public path
         return True, True
+
+
+def plain_copy(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    """A plain dict copy of a mapping of attributes (C-level when it has a dict ``copy()``)."""
+    try:
+        found = attributes.copy()  # type: ignore[attr-defined]
+    except AttributeError:
+        return dict(attributes)
+    return found if type(found) is dict else dict(attributes)

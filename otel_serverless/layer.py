@@ -247,9 +247,9 @@ def _copy_package(site: Path) -> None:
     (info / "INSTALLER").write_text("otel-serverless layer build\n")
     (info / "entry_points.txt").write_text(
         "[opentelemetry_configurator]\n"
-        "otel_serverless = otel_serverless.export.distro:OtelServerlessConfigurator\n\n"
+        "otel_serverless = otel_serverless.distro:OtelServerlessConfigurator\n\n"
         "[opentelemetry_distro]\n"
-        "otel_serverless = otel_serverless.export.distro:OtelServerlessDistro\n"
+        "otel_serverless = otel_serverless.distro:OtelServerlessDistro\n"
     )
 
 

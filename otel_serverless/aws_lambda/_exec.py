@@ -50,9 +50,9 @@ def load() -> Callable[[Any, Any], Any]:
 def preload() -> None:
     """At init: the pipeline, then the user's handler (whose import errors are the user's)."""
     with guard("exec.configure"):
-        import otel_serverless
+        from otel_serverless._configure import configure
 
-        otel_serverless.configure()
+        configure()
     load()
     # After the user's module is imported: a SIGTERM handler it installed is chained, not replaced.
     with guard("exec.shutdown"):

@@ -80,7 +80,7 @@ def _walk_honours_deadlines(provider: Any) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from otel_serverless.aws_lambda._invocation import OpenSpans
+    from otel_serverless._invocation import OpenSpans
     from otel_serverless.export._batch import DeadlineBatchSpanProcessor
     from otel_serverless.processors import ServerlessProcessor
 

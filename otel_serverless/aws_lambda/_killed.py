@@ -14,7 +14,7 @@ from opentelemetry.trace import Link, SpanContext, Status, StatusCode, TraceFlag
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
-from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless._invocation import Invocation
 from otel_serverless.aws_lambda._state import Killed
 
 

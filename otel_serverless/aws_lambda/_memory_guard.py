@@ -26,7 +26,7 @@ from typing import Final
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
-from otel_serverless.aws_lambda._memory import resident_mb
+from otel_serverless._memory import resident_mb
 from otel_serverless.aws_lambda._watchdog import watchdog
 
 #: How often the resident set is sampled while an invocation runs, in seconds.

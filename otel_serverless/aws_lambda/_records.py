@@ -17,11 +17,11 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
-from otel_serverless import _capture
+from otel_serverless import _capture, _invocation
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard
-from otel_serverless.aws_lambda import _invocation, _wrapper
-from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless._invocation import Invocation
+from otel_serverless.aws_lambda import _tracers
 from otel_serverless.aws_lambda.triggers import Record, Trigger, detect
 from otel_serverless.aws_lambda.triggers._messages import message_of
 
@@ -45,7 +45,7 @@ def traced_records(event: Any, *, tracer_provider: Any = None) -> Iterator[Any]:
     tracer = invocation.tracer if invocation is not None and tracer_provider is None else None
     if tracer is None:
         with guard("records.tracer"):
-            tracer = _wrapper.tracer_for(tracer_provider)
+            tracer = _tracers.tracer_for(tracer_provider)
     for record in records:
         started: tuple[Span, object] | None = None
         if tracer is not None:
@@ -170,6 +170,6 @@ def fail_active(invocation: Invocation, error: BaseException) -> None:
         return
     span, _ = active
     span.record_exception(error, escaped=True)
-    from otel_serverless.processors.scrubbing import describe  # only on an error
+    from otel_serverless._scrub import describe  # only on an error
 
     span.set_status(Status(StatusCode.ERROR, describe(error)))

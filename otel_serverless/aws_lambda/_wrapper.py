@@ -8,7 +8,6 @@ guard: if our side fails, the handler still runs and the host never sees our err
 from __future__ import annotations
 
 import math
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,32 +19,27 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, Status, StatusCode, Tracer
 
-from otel_serverless import __version__, _settings
+from otel_serverless import _invocation, _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless._guard import guard, report
+from otel_serverless._invocation import Invocation
 from otel_serverless.aws_lambda import (
     _flush,
-    _invocation,
     _killed,
     _lambda_context,
     _memory_guard,
     _payload,
+    _records,
     _state,
+    _tracers,
     _watchdog,
 )
-from otel_serverless.aws_lambda._invocation import Invocation
 from otel_serverless.aws_lambda.triggers import Trigger, detect
 
 if TYPE_CHECKING:
-    from otel_serverless.processors import ServerlessProcessor
+    pass
 
-SCOPE: Final = "otel_serverless.aws_lambda"
-
-#: Per provider: the provider, our tracer on it, and the serverless chain installed on it.
-_tracers: dict[int, tuple[object, Tracer, ServerlessProcessor | None]] = {}
-_tracers_lock = threading.Lock()
-_tracked: set[int] = set()
 _logging_done = False
 
 
@@ -72,43 +66,6 @@ class _Running:
         self.current_token: Token[Invocation | None] | None = None
         self.watchdog: int | None = None
         self.memory_guard: _memory_guard.Guard | None = None
-
-
-def tracer_for(provider: Any) -> Tracer:
-    """Our tracer on *provider* (None: the global one); installs our processors on an SDK provider."""
-    return _tracer_and_chain(provider)[0]
-
-
-def _tracer_and_chain(provider: Any) -> tuple[Tracer, ServerlessProcessor | None]:
-    target = provider if provider is not None else trace.get_tracer_provider()
-    key = id(target)
-    cached = _tracers.get(key)
-    if cached is None or cached[0] is not target:
-        with _tracers_lock:
-            chain = _install(target)
-            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target), chain)
-    return cached[1], cached[2]
-
-
-def _install(provider: Any) -> ServerlessProcessor | None:
-    """Our processors on an SDK *provider*; the serverless chain on it, if there is one."""
-    from opentelemetry.sdk.trace import TracerProvider
-
-    if not isinstance(provider, TracerProvider):
-        return None
-    from otel_serverless import processors
-    from otel_serverless.aws_lambda import _snapstart
-
-    _snapstart.providers.add(provider)  # its resource is renewed after a SnapStart restore
-    processors.install(provider)
-    chain = processors.head(provider)
-    if id(provider) not in _tracked:
-        _tracked.add(id(provider))
-        if chain is not None:
-            chain.tracks_open_spans = True  # one processor fewer on every span
-        else:
-            provider.add_span_processor(_invocation.OpenSpans())
-    return chain
 
 
 class _Config(NamedTuple):
@@ -170,7 +127,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     config = _config()
     if config.disabled:
         return None
-    tracer, chain = _tracer_and_chain(provider)
+    tracer, chain = _tracers.tracer_and_chain(provider)
     _correlate_logs()
     trigger = detect(event, lambda_context)
     request_id = _lambda_context.text(lambda_context, "aws_request_id") or str(uuid.uuid4())
@@ -400,7 +357,7 @@ def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseE
 def _record_error(span: Span, error: BaseException) -> None:
     span.record_exception(error, escaped=True)
     span.set_attribute(attr.ERROR_TYPE, type(error).__qualname__)
-    from otel_serverless.processors.scrubbing import describe  # only on an error
+    from otel_serverless._scrub import describe  # only on an error
 
     span.set_status(Status(StatusCode.ERROR, describe(error)))
 
@@ -434,14 +391,10 @@ def _batch_item_failures(result: Any) -> set[str]:
 
 
 def _fail_active_record(invocation: Invocation, error: BaseException) -> None:
-    from otel_serverless.aws_lambda import _records
-
     _records.fail_active(invocation, error)
 
 
 def _end_pending(invocation: Invocation, failed_items: set[str]) -> set[int]:
-    from otel_serverless.aws_lambda import _records
-
     return _records.end_pending(invocation, failed_items)
 
 
@@ -449,8 +402,6 @@ def _report_failures(
     invocation: Invocation, failed_items: set[str], spanned: set[int], error: BaseException | None
 ) -> None:
     """The records AWS delivers again: all of them when the handler raised, else those it named."""
-    from otel_serverless.aws_lambda import _records
-
     records = invocation.trigger.records
     with guard("records.failures"):
         if error is not None:

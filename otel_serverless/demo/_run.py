@@ -63,8 +63,8 @@ def run(
 ) -> int:
     """Run every dataflow, print its trace as a tree, then the run's insights (and, with *html*,
     write them as a page); with *check_traces*, 1 unless all pass."""
+    from otel_serverless._configure import configure
     from otel_serverless.aws_lambda import traced
-    from otel_serverless.export._pipeline import configure
     from otel_serverless.local import LocalRuntime
 
     started = time.monotonic()

@@ -1,15 +1,19 @@
-"""Build the tracer provider and its export pipeline from the standard configuration."""
+"""The export pipeline a process has: its provider, the processors that export, and its flush.
+
+Only the export side lives here. Which processors stand in front of the exporting ones
+(the serverless chain), the logs pipeline and the instrumentations are wired by
+:func:`otel_serverless._configure.configure`, which builds a :class:`Telemetry` with the
+pieces here and hands it to :func:`install`: this package imports none of them.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.sdk.environment_variables import (
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
     OTEL_BSP_MAX_QUEUE_SIZE,
@@ -22,7 +26,6 @@ from otel_serverless import _settings
 from otel_serverless import environment_variables as env
 from otel_serverless._guard import guard, report
 from otel_serverless.export._batch import DeadlineBatchSpanProcessor
-from otel_serverless.export._exporters import exporters_from_env
 from otel_serverless.export._resource import build_resource
 
 _LEVELS = ("debug", "info", "warning", "error")
@@ -92,83 +95,36 @@ def disabled() -> bool:
     return _settings.read_bool(env.OTEL_SERVERLESS_DISABLED, False) or _settings.read_bool("OTEL_SDK_DISABLED", False)
 
 
-def configure(
-    *,
-    service_name: str | None = None,
-    exporters: Sequence[SpanExporter] | None = None,
-    span_processors: Iterable[SpanProcessor] = (),
-    flush_timeout_millis: int | None = None,
-    set_global: bool = True,
-    instrument: bool = True,
-) -> Telemetry | None:
-    """Set up tracing from the standard OpenTelemetry configuration, once per process.
-
-    Arguments override their environment variables; everything else comes from
-    ``OTEL_*`` variables. A second call returns the pipeline of the first.
-    Returns None when tracing is disabled. Never raises.
-    """
+def install(telemetry: Telemetry) -> Telemetry:
+    """Make *telemetry* the process's pipeline (the first one wins); the one in place."""
     global _current
     with _lock:
-        if _current is not None:
-            return _current
-        if disabled():
-            return None
-        telemetry: Telemetry | None = None
-        with guard("configure"):
-            _configure_logging()
-            telemetry = _build(service_name, exporters, span_processors, flush_timeout_millis)
-            if set_global:
-                trace.set_tracer_provider(telemetry.provider)
+        if _current is None:
             _current = telemetry
-    if telemetry is not None and instrument:
-        from otel_serverless import instrument as instrument_aws
-
-        instrument_aws()
-    return telemetry
+        return _current
 
 
-def _build(
-    service_name: str | None,
-    exporters: Sequence[SpanExporter] | None,
-    span_processors: Iterable[SpanProcessor],
-    flush_timeout_millis: int | None,
-) -> Telemetry:
-    # The sampler, span limits and id generator come from OTEL_* variables via the SDK itself.
-    provider = TracerProvider(resource=build_resource(service_name))
-    telemetry = Telemetry(provider)
-    # Serverless processors (OTEL_SERVERLESS_PROCESSORS): start-time ones on the provider,
-    # export-time ones (memory, cost, scrubbing) as stages in front of each exporting processor.
-    from otel_serverless import processors as serverless
-
-    chains: list[SpanProcessor] = []
-    for processor in span_processors:
-        # A caller's processor may export too: it sees spans after the same stages (scrubbing …).
-        chains.append(serverless.export_chain(processor))
-        telemetry.others.append(processor)
-    flush_timeout = _settings.read_int(
-        env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000, explicit=flush_timeout_millis
+def batch_processor(exporter: SpanExporter, flush_timeout_millis: int | None) -> DeadlineBatchSpanProcessor:
+    """Our deadline-bounded batch processor for *exporter*, sized by the standard ``OTEL_BSP_*``."""
+    return DeadlineBatchSpanProcessor(
+        exporter,
+        max_queue_size=_settings.read_int(OTEL_BSP_MAX_QUEUE_SIZE, 2048, minimum=1),
+        max_export_batch_size=_settings.read_int(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512, minimum=1),
+        schedule_delay_millis=_settings.read_int(OTEL_BSP_SCHEDULE_DELAY, 5000, minimum=0),
+        flush_timeout_millis=_settings.read_int(
+            env.OTEL_SERVERLESS_FLUSH_TIMEOUT_MS, 2000, minimum=1, maximum=60000, explicit=flush_timeout_millis
+        ),
     )
-    for exporter in exporters_from_env() if exporters is None else exporters:
-        processor = DeadlineBatchSpanProcessor(
-            exporter,
-            max_queue_size=_settings.read_int(OTEL_BSP_MAX_QUEUE_SIZE, 2048, minimum=1),
-            max_export_batch_size=_settings.read_int(OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 512, minimum=1),
-            schedule_delay_millis=_settings.read_int(OTEL_BSP_SCHEDULE_DELAY, 5000, minimum=0),
-            flush_timeout_millis=flush_timeout,
-        )
-        chains.append(serverless.export_chain(processor))
-        telemetry.exporting.append(processor)
-    # The start-time stages go in front of the first chain (one processor fewer per span).
-    serverless.install(provider, chains[0] if chains else None)
-    for chain in chains[1:]:
-        provider.add_span_processor(chain)
-    from otel_serverless.logs import otlp as otlp_logs
 
-    if otlp_logs.wanted():
-        installed = otlp_logs.install(provider.resource)
-        if installed is not None:
-            telemetry.logger_provider, telemetry.logs = installed
-    return telemetry
+
+def provider(service_name: str | None) -> TracerProvider:
+    """A tracer provider on our resource; the sampler, limits and ids come from ``OTEL_*`` via the SDK."""
+    return TracerProvider(resource=build_resource(service_name))
+
+
+def configure_logging() -> None:
+    """Our own logger's level (``OTEL_SERVERLESS_LOG_LEVEL``)."""
+    _configure_logging()
 
 
 def _configure_logging() -> None:

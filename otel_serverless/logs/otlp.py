@@ -89,7 +89,7 @@ class _Handler(logging.Handler):
         try:
             from opentelemetry._logs import SeverityNumber
 
-            from otel_serverless.processors.scrubbing import clean_text
+            from otel_serverless._scrub import clean_text
 
             logger = self._loggers.get(record.name)
             if logger is None:

@@ -55,7 +55,7 @@ class _Limits:
 def _cut(text: str, limit: int) -> str:
     """*text* scrubbed, then cut to *limit*: scrubbed first, so the cut cannot part a secret
     from what shows it is one (the export scrubs again, with the same rules)."""
-    from otel_serverless.processors.scrubbing import clean_text
+    from otel_serverless._scrub import clean_text
 
     text = clean_text(text)
     return text if len(text) <= limit else f"{text[:limit]}…(+{len(text) - limit} chars)"

@@ -29,10 +29,10 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import AttributeValue
 
+from otel_serverless import _invocation
 from otel_serverless._guard import report
+from otel_serverless._invocation import Invocation
 from otel_serverless._sdk_spans import own_attributes
-from otel_serverless.aws_lambda import _invocation
-from otel_serverless.aws_lambda._invocation import Invocation
 
 
 class ServerlessProcessor(SpanProcessor):
@@ -294,15 +294,6 @@ def invocation_of(span: ReadableSpan) -> Invocation | None:
     """The in-flight invocation whose span this is, if it is one."""
     context = span.context
     return None if context is None else _invocation.for_span(context.span_id)
-
-
-def plain_copy(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
-    """A plain dict copy of a mapping of attributes (C-level when it has a dict ``copy()``)."""
-    try:
-        found = attributes.copy()  # type: ignore[attr-defined]
-    except AttributeError:
-        return dict(attributes)
-    return found if type(found) is dict else dict(attributes)
 
 
 def replace(

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
-from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless._invocation import Invocation
 from otel_serverless.processors._stage import ServerlessProcessor
 
 _WARM: Final = MappingProxyType({attr.FAAS_COLDSTART: False})

@@ -21,7 +21,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless._invocation import Invocation
 from otel_serverless.processors._stage import AddingProcessor
 
 

@@ -1,7 +1,7 @@
 """Memory: the invocation's peak memory against the configured size, and a warning event.
 
 The peak is the invocation's own high-water mark of the process's resident set
-(``aws_lambda._memory``: reset as the invocation starts), not the process's peak over
+(``_memory``: reset as the invocation starts), not the process's peak over
 its life that ``getrusage`` and Lambda's "Max Memory Used" report: a light invocation
 after a heavy one shows its own peak, and the ``serverless.memory.near_limit`` event is
 only on invocations that came near the limit themselves.
@@ -15,13 +15,13 @@ from opentelemetry.util.types import AttributeValue
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
-from otel_serverless.aws_lambda._invocation import Invocation
-from otel_serverless.aws_lambda._memory import process_peak_mb
+from otel_serverless._invocation import Invocation
+from otel_serverless._memory import process_peak_mb
 from otel_serverless.processors._stage import AddingProcessor
 
 
 def peak_mb() -> float:
-    """The process's peak over its life (see :func:`aws_lambda._memory.process_peak_mb`)."""
+    """The process's peak over its life (see :func:`_memory.process_peak_mb`)."""
     return process_peak_mb()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import attributes as attr
-from otel_serverless.aws_lambda._invocation import Invocation
+from otel_serverless._invocation import Invocation
 from otel_serverless.processors._stage import ServerlessProcessor
 
 

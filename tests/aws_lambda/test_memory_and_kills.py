@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from otel_serverless._memory import reset_high_water, resident_mb
 from otel_serverless.aws_lambda import traced
-from otel_serverless.aws_lambda._memory import reset_high_water, resident_mb
 from tests.aws_lambda.conftest import LambdaContext, Pipeline
 from tests.otlp_receiver import Receiver, otlp_receiver
 
@@ -118,7 +118,7 @@ KILLED = textwrap.dedent(
 
     otel_serverless.configure()
     sys.path.insert(0, os.environ["TESTS_ROOT"])
-    from otel_serverless.aws_lambda._memory import resident_mb
+    from otel_serverless._memory import resident_mb
 
     class Context:
         aws_request_id = sys.argv[1]

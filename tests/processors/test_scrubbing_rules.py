@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
+from otel_serverless._secrets import luhn, secret_name
 from otel_serverless.export._encode import ScrubbingEncoder
 from otel_serverless.processors import Scrubber, ScrubbingProcessor
-from otel_serverless.processors._secrets import luhn, secret_name
 
 R = "[REDACTED]"
 

@@ -57,7 +57,7 @@ class OtelServerlessConfigurator(_BaseConfigurator):
 
     def _configure(self, **kwargs: Any) -> None:
         with guard("configurator"):
-            from otel_serverless.export._pipeline import configure
+            from otel_serverless._configure import configure
 
             # opentelemetry-instrument loads instrumentors itself, ours included.
             configure(instrument=False)

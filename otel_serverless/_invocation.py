@@ -1,5 +1,8 @@
 """One invocation in flight: its facts, its span, and the spans still open under it.
 
+A core module: ``aws_lambda`` (the wrapper that fills it in), ``processors`` and ``export``
+import it, and it imports none of them.
+
 The span processors read these facts (cold start, retries, memory size…) to
 annotate the invocation span; the watchdog reads the open spans to end them at a
 timeout. Lookups: :func:`starting` while the invocation span is being started,
@@ -11,16 +14,20 @@ from __future__ import annotations
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.trace import Tracer
 
-from otel_serverless.aws_lambda._memory import Watermark
-from otel_serverless.aws_lambda._state import ColdStart
-from otel_serverless.aws_lambda.triggers import Record, Trigger
+from otel_serverless._memory import Watermark
+
+if TYPE_CHECKING:
+    # Types only: the wrapper (otel_serverless.aws_lambda) fills these in; this module sits below
+    # it, so that the processors and the export path read the invocation without importing it.
+    from otel_serverless.aws_lambda._state import ColdStart
+    from otel_serverless.aws_lambda.triggers import Record, Trigger
 
 
 @dataclass(eq=False)
@@ -57,7 +64,7 @@ class Invocation:
     timed_out: bool = False
     #: This invocation's memory high-water mark (started by the memory processor).
     memory: Watermark = field(default_factory=Watermark)
-    #: The memory guard ended the invocation near the memory limit (see ``_memory_guard``).
+    #: The memory guard ended the invocation near the memory limit (see ``aws_lambda._memory_guard``).
     near_memory_limit: bool = False
 
 
