@@ -43,6 +43,9 @@ class Extension:
     service: ClassVar[str] = ""
     #: Operations this extension traces and injects into; other operations are not touched.
     operations: ClassVar[frozenset[str]] = frozenset()
+    #: Upstream botocore instrumentation writes the context into this service's messages,
+    #: so :meth:`undo_upstream` needs the propagator's fields even when we inject nothing.
+    upstream_injects: ClassVar[bool] = False
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -84,7 +87,10 @@ class Extension:
         return {}
 
     def undo_upstream(self, params: Params, fields: Fields) -> Params:
-        """Params without what upstream botocore instrumentation injected (only called when it is active)."""
+        """Params without what upstream botocore instrumentation injected.
+
+        Called only when upstream is active and :attr:`upstream_injects` is set.
+        """
         return params
 
     def protect(self, params: Params) -> Params:

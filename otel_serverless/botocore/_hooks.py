@@ -146,11 +146,14 @@ def _inject(active: _Active, params: Any) -> Any:
     extension, call = active.extension, active.extension.call
     if active.span is None and _upstream.current_span_is_upstream():
         active.annotated = trace.get_current_span()
-    fields = inject_fields()
-    if _upstream.active():
-        params = extension.undo_upstream(params, fields)
-    if call.service not in _config.read().exclude:
-        params = extension.inject(params, fields)
+    propagating = call.service not in _config.read().exclude
+    undoing = extension.upstream_injects and _upstream.active()
+    if propagating or undoing:  # the fields are built only for what uses them
+        fields = inject_fields()
+        if undoing:
+            params = extension.undo_upstream(params, fields)
+        if propagating:
+            params = extension.inject(params, fields)
     attributes = extension.attributes(params)
     attributes.update(_propagation_summary(call))
     if _capture.enabled():

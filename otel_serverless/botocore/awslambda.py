@@ -28,6 +28,7 @@ def function_name(params: Params) -> str:
 class LambdaExtension(Extension):
     service = "lambda"
     operations = frozenset({"Invoke", "InvokeWithResponseStream"})
+    upstream_injects = True
 
     def _invocation_type(self) -> str:
         kind = self.call.params.get("InvocationType")

@@ -29,6 +29,7 @@ def topic_name(params: Params) -> str:
 class SnsExtension(Extension):
     service = "sns"
     operations = frozenset({"Publish", "PublishBatch"})
+    upstream_injects = True
 
     def span_name(self) -> str:
         return f"send {topic_name(self.call.params)}"
@@ -36,11 +37,8 @@ class SnsExtension(Extension):
     def attributes(self, params: Params) -> dict[str, AttributeValue]:
         batch = self.call.operation == "PublishBatch"
         count = len(entries(params, _BATCH)) if batch else None
-        attributes = messaging(SYSTEM, topic_name(params), self.call.operation, count)
-        arn = params.get("TopicArn")
-        if isinstance(arn, str):
-            attributes[attr.AWS_SNS_TOPIC_ARN] = arn
-        return attributes
+        # aws.sns.topic.arn is set for every SNS call by the resource handler (botocore._retries).
+        return messaging(SYSTEM, topic_name(params), self.call.operation, count)
 
     def inject(self, params: Params, fields: Fields) -> Params:
         if self.call.operation == "Publish":

@@ -34,11 +34,8 @@ class SqsExtension(Extension):
     def attributes(self, params: Params) -> dict[str, AttributeValue]:
         batch = self.call.operation == "SendMessageBatch"
         count = len(entries(params, "Entries")) if batch else None
-        attributes = messaging(SYSTEM, queue_name(params.get("QueueUrl")), self.call.operation, count)
-        url = params.get("QueueUrl")
-        if isinstance(url, str):
-            attributes[attr.AWS_SQS_QUEUE_URL] = url
-        return attributes
+        # aws.sqs.queue.url is set for every SQS call by the resource handler (botocore._retries).
+        return messaging(SYSTEM, queue_name(params.get("QueueUrl")), self.call.operation, count)
 
     def inject(self, params: Params, fields: Fields) -> Params:
         max_bytes = _config.read().sqs_max_message_bytes

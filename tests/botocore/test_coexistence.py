@@ -93,6 +93,31 @@ def test_sqs_one_span_with_our_attributes(both: str, spans: object, parent: Span
     assert span_id(sqs.extract_message(message)) == send.context.span_id
 
 
+def test_excluded_services_carry_no_context_from_either(
+    both: str, spans: object, parent: Span, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Excluded, we inject nothing; upstream's per-field SNS attributes are still taken out
+    # (the fields are built for that alone), and upstream puts nothing into an SQS message.
+    monkeypatch.setenv("OTEL_SERVERLESS_PROPAGATION_EXCLUDE", "sns,sqs")
+    sns_client, sqs_client = boto3.client("sns"), boto3.client("sqs")
+    topic = sns_client.create_topic(Name="t")["TopicArn"]
+    url = sqs_client.create_queue(QueueName="q")["QueueUrl"]
+    arn = sqs_client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns_client.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    sns_client.publish(
+        TopicArn=topic, Message="m", MessageAttributes={"kind": {"DataType": "String", "StringValue": "x"}}
+    )
+    sqs_client.send_message(QueueUrl=url, MessageBody="b")
+    sent, published = sorted(receive_all(sqs_client, url, expected=2), key=lambda message: message["Body"])  # "b", "m"
+    assert set(published["MessageAttributes"]) == {"kind"}, "upstream's traceparent/tracestate attributes removed"
+    assert "MessageAttributes" not in sent
+    (publish,) = upstream_spans(spans, "Publish")
+    (send,) = upstream_spans(spans, "SendMessage")
+    assert publish.attributes[attr.MESSAGING_DESTINATION_NAME] == "t"
+    assert send.attributes[attr.MESSAGING_OPERATION_TYPE] == "send"
+    assert attr.PROPAGATION_INJECTED not in send.attributes
+
+
 def test_lambda_payload_not_rewritten(both: str, spans: object, parent: Span) -> None:
     payload = b'{"order": 1,  "headers": {"x": "y"}}'
     with lambda_endpoint() as endpoint:
