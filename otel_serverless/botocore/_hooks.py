@@ -2,14 +2,17 @@
 
 * ``BaseClient._make_api_call`` (the whole call): for an operation in the
   registry, open our span (unless upstream instrumentation opens one), run the
-  call, record the response or the error on the span, re-raise the user's
-  exception unchanged.
+  call, record the error on our span, re-raise the user's exception unchanged.
 * ``BaseClient._emit_api_params`` (inside the call, after the user's
   ``before-parameter-build`` handlers and boto3's own transforms, right before
   serialisation): inject. Being inside botocore's own call, it runs innermost
   whatever order instrumentors were applied in, so the current span there is
   the call's span, ours or upstream's. It returns *new* params; the caller's
   objects are never changed.
+* The client's ``after-call`` event (inside the call, once the response is
+  parsed): record a successful response (message ids, correlation ids, …) on the
+  call's span. Inside, because upstream's span has ended by the time the call
+  returns to a wrapper outside it, which is where ours sits.
 
 Everything of ours runs under ``_guard``: an error is reported once and the
 call goes on exactly as if we were not there.
@@ -18,9 +21,10 @@ call goes on exactly as if we were not there.
 from __future__ import annotations
 
 import contextvars
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -43,9 +47,12 @@ class _Active:
     #: The span our attributes go to: ours, or upstream's (found inside the call).
     annotated: Span | None = None
     injected: bool = False
+    answered: bool = False
 
 
 _current: contextvars.ContextVar[_Active | None] = contextvars.ContextVar("otel_serverless_botocore", default=None)
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+_UNIQUE: Final = "otel_serverless.botocore.result"
 
 
 _instrumentation_enabled: Callable[[], bool] | None = None
@@ -70,6 +77,7 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     # measurable in the warm invocation (benchmark G5).
     try:
         _retries.watch(instance)
+        _watch(instance)
         active, params = _start(instance, args[0], params)
     except Exception as error:
         report("botocore.start", error)
@@ -89,12 +97,34 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
         if attached is not None:
             context.detach(attached)
         _current.reset(token)
-    try:
-        _succeeded(active, result)
-    except Exception as error:
-        report(f"botocore.{active.extension.service}.result", error)
     _end(active)
     return result
+
+
+def _watch(client: Any) -> None:
+    """Record responses on *client*'s calls (registered once per client)."""
+    events = client.meta.events
+    if events in _watched:
+        return
+    events.register("after-call", _on_after_call, unique_id=_UNIQUE)
+    _watched.add(events)
+
+
+def _on_after_call(http_response: Any = None, parsed: Any = None, model: Any = None, **kwargs: Any) -> None:
+    active = _current.get()
+    if active is None or active.answered:
+        return
+    try:
+        call = active.extension.call
+        service = getattr(getattr(model, "service_model", None), "service_name", None)
+        if getattr(model, "name", None) != call.operation or service != call.service:
+            return  # a nested call (credentials, …) made during ours
+        active.answered = True
+        status = getattr(http_response, "status_code", None)
+        if isinstance(status, int) and status < 300:  # an error answer is raised next: _failed's
+            _succeeded(active, parsed)
+    except Exception as error:
+        report(f"botocore.{active.extension.service}.result", error)
 
 
 def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, Any]:
@@ -209,9 +239,11 @@ def _succeeded(active: _Active, result: Any) -> None:
     if span is None or not span.is_recording() or not isinstance(result, MAPPING):
         return
     attributes = active.extension.result_attributes(result)
-    _request_id(attributes, result)
+    if active.span is not None:  # upstream records the request id on its own span
+        _request_id(attributes, result)
     _correlation(attributes, active.extension.call)
-    span.set_attributes(attributes)
+    if attributes:
+        span.set_attributes(attributes)
 
 
 def _failed(active: _Active, error: BaseException) -> None:

@@ -18,7 +18,7 @@ from opentelemetry.trace import Span
 
 import otel_serverless.botocore as ours
 from otel_serverless import attributes as attr
-from otel_serverless.propagation import lambda_invoke, sns, sqs
+from otel_serverless.propagation import lambda_invoke, s3, sns, sqs
 from otel_serverless.propagation._carrier import RESERVED_KEY
 from tests.botocore.conftest import producer_spans, receive_all
 from tests.botocore.lambda_endpoint import lambda_endpoint
@@ -116,6 +116,18 @@ def test_excluded_services_carry_no_context_from_either(
     assert publish.attributes[attr.MESSAGING_DESTINATION_NAME] == "t"
     assert send.attributes[attr.MESSAGING_OPERATION_TYPE] == "send"
     assert attr.PROPAGATION_INJECTED not in send.attributes
+
+
+def test_response_recorded_on_upstream_span_in_both_orders(both: str, spans: object, parent: Span) -> None:
+    # Upstream's span has ended when the call returns to a wrapper outside it (ours, when
+    # upstream is instrumented first, as configure() does): the response is recorded inside.
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="bucket-answers")
+    answer = client.put_object(Bucket="bucket-answers", Key="k", Body=b"x")
+    (put,) = upstream_spans(spans, "PutObject")
+    assert put.attributes[attr.CORRELATION_ID] == s3.correlation_key("bucket-answers", "k", answer["ETag"])
+    assert put.attributes[attr.AWS_REQUEST_ID] == answer["ResponseMetadata"]["RequestId"]
+    assert producer_spans(spans) == []
 
 
 def test_lambda_payload_not_rewritten(both: str, spans: object, parent: Span) -> None:
