@@ -3,6 +3,8 @@
 * ``BaseClient._make_api_call`` (the whole call): for an operation in the
   registry, open our span (unless upstream instrumentation opens one), run the
   call, record the error on our span, re-raise the user's exception unchanged.
+  Under our span, HTTP client instrumentation (urllib3's) opens none: one span
+  per AWS call, as upstream's does for its own.
 * ``BaseClient._emit_api_params`` (inside the call, after the user's
   ``before-parameter-build`` handlers and boto3's own transforms, right before
   serialisation): inject. Being inside botocore's own call, it runs innermost
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextvars
 import weakref
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -56,6 +59,16 @@ _UNIQUE: Final = "otel_serverless.botocore.result"
 
 
 _instrumentation_enabled: Callable[[], bool] | None = None
+_suppress_http: Callable[[], AbstractContextManager[None]] | None = None
+
+
+def _no_http_spans() -> AbstractContextManager[None]:
+    global _suppress_http
+    if _suppress_http is None:  # imported on the first call, not on the cold start
+        from opentelemetry.instrumentation.utils import suppress_http_instrumentation
+
+        _suppress_http = suppress_http_instrumentation
+    return _suppress_http()
 
 
 def _suppressed() -> bool:
@@ -87,7 +100,11 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     token = _current.set(active)
     attached = context.attach(trace.set_span_in_context(active.span)) if active.span is not None else None
     try:
-        result = wrapped(args[0], params, *args[2:], **kwargs)
+        if active.span is not None:
+            with _no_http_spans():
+                result = wrapped(args[0], params, *args[2:], **kwargs)
+        else:
+            result = wrapped(args[0], params, *args[2:], **kwargs)
     except BaseException as error:
         with guard(f"botocore.{active.extension.service}.error"):
             _failed(active, error)

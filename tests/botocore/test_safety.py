@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from opentelemetry import propagate
+from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace import Span
@@ -102,6 +103,23 @@ def test_excluded_service_is_traced_but_unchanged(
     assert len(producer_spans(spans)) == 1
     (message,) = receive_all(client, url)
     assert "MessageAttributes" not in message
+
+
+def test_one_span_per_call_with_http_instrumentation_beneath(instrumented: None, spans: object, parent: Span) -> None:
+    # Upstream botocore instrumentation off: our span is the call's, and urllib3's instrumentation
+    # (which configure() loads) opens no second one for the same request.
+    http = URLLib3Instrumentor()
+    http.instrument()
+    try:
+        client = boto3.client("sqs")
+        url = client.create_queue(QueueName="q")["QueueUrl"]
+        client.send_message(QueueUrl=url, MessageBody="x")
+    finally:
+        http.uninstrument()
+    (send,) = producer_spans(spans)
+    names = [s.instrumentation_scope.name for s in spans.get_finished_spans()]  # type: ignore[attr-defined]
+    assert names.count("opentelemetry.instrumentation.urllib3") == 1, "CreateQueue, outside our registry, keeps its"
+    assert send.attributes[attr.MESSAGING_OPERATION_TYPE] == "send"
 
 
 def test_operations_outside_the_registry_are_untouched(instrumented: None, spans: object, parent: Span) -> None:
