@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from opentelemetry import propagate
-from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace import Span
@@ -105,9 +104,12 @@ def test_excluded_service_is_traced_but_unchanged(
     assert "MessageAttributes" not in message
 
 
+@pytest.mark.instrumentations
 def test_one_span_per_call_with_http_instrumentation_beneath(instrumented: None, spans: object, parent: Span) -> None:
     # Upstream botocore instrumentation off: our span is the call's, and urllib3's instrumentation
     # (which configure() loads) opens no second one for the same request.
+    from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor  # the instrumentations extra
+
     http = URLLib3Instrumentor()
     http.instrument()
     try:
