@@ -58,7 +58,7 @@ def contents(span: ReadableSpan) -> Contents:
                 links if links else _NOTHING,
                 links.dropped,
             )
-        if kinds == _PLAIN:  # a copy made with plain containers (ours: see processors._stage)
+        if kinds == _PLAIN:  # built with plain containers (ReadableSpan(...)): nothing was dropped
             return Contents(attributes, 0, events, 0, links, 0)
     return _public_contents(span)
 

@@ -20,12 +20,10 @@ first export that gets through.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
-import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Final, Protocol, runtime_checkable
 
 from opentelemetry.context import (
@@ -41,6 +39,7 @@ from opentelemetry.trace import TraceFlags
 
 from otel_serverless._guard import guard, logger, report
 from otel_serverless.attributes import EXPORT_DROPPED
+from otel_serverless.export._fork import in_child_after_fork
 
 #: Largest flush sent on the caller's thread (encoding more could overrun a short deadline).
 INLINE_MAX_SPANS: Final = 64
@@ -114,11 +113,9 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
         self._loss_logged_at = -math.inf
         self._stopping = False
         self._worker: threading.Thread | None = None
-        if hasattr(os, "register_at_fork"):
-            # A forked child inherits the queue but not the thread: it starts afresh.
-            # (Checking the pid on every span instead costs a system call per span.)
-            forget = weakref.WeakMethod(self._forget_worker)
-            os.register_at_fork(after_in_child=lambda: _call(forget))
+        # A forked child inherits the queue but not the thread: it starts afresh.
+        # (Checking the pid on every span instead costs a system call per span.)
+        in_child_after_fork(self._forget_worker)
 
     @property
     def lost(self) -> int:
@@ -328,12 +325,6 @@ class DeadlineBatchSpanProcessor(SpanProcessor):
                 waiter.ok = self._failed_exports == waiter.failures_before
         for waiter in ready:
             waiter.done.set()
-
-
-def _call(method: weakref.WeakMethod[Callable[[], None]]) -> None:
-    found = method()
-    if found is not None:
-        found()
 
 
 class _Waiter:

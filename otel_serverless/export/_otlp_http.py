@@ -40,7 +40,6 @@ import socket
 import sys
 import threading
 import time
-import weakref
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -53,6 +52,7 @@ from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
 from otel_serverless.export._connect import basic_credentials, connect, find_proxy
 from otel_serverless.export._encode import Scrub, ScrubbingEncoder, encode_spans
+from otel_serverless.export._fork import in_child_after_fork
 from otel_serverless.export._http1 import Exchange, Response, authority, request_head
 
 if TYPE_CHECKING:
@@ -280,10 +280,8 @@ class OTLPSpanExporter(SpanExporter):
         self._stopped = threading.Event()
         self._rejected = 0
         self._rejected_lock = threading.Lock()
-        if hasattr(os, "register_at_fork"):
-            # A forked child gets the lock as some parent thread held it, and the parent's socket.
-            renew = weakref.WeakMethod(self._renew_after_fork)
-            os.register_at_fork(after_in_child=lambda: _call(renew))
+        # A forked child gets the lock as some parent thread held it, and the parent's socket.
+        in_child_after_fork(self._renew_after_fork)
 
     def scrub_on_encode(self, scrub: Scrub) -> None:
         """Pass every span, event and link attribute value through *scrub* as it is encoded.
@@ -555,12 +553,6 @@ class Export:
         self._attempts += 1
         self._resume_at = time.monotonic() + delay
         return True
-
-
-def _call(method: weakref.WeakMethod[Callable[[], None]]) -> None:
-    found = method()
-    if found is not None:
-        found()
 
 
 def _without_credentials(url: str) -> str:

@@ -124,10 +124,6 @@ def provider(service_name: str | None) -> TracerProvider:
 
 def configure_logging() -> None:
     """Our own logger's level (``OTEL_SERVERLESS_LOG_LEVEL``)."""
-    _configure_logging()
-
-
-def _configure_logging() -> None:
     level = _settings.read_choice(env.OTEL_SERVERLESS_LOG_LEVEL, _LEVELS, "warning")
     logging.getLogger("otel_serverless").setLevel(level.upper())
 
