@@ -70,21 +70,17 @@ def _build(
     from otel_serverless import processors as serverless
 
     telemetry = Telemetry(_pipeline.provider(service_name))
-    # Serverless processors (OTEL_SERVERLESS_PROCESSORS): start-time ones on the provider,
-    # export-time ones (memory, cost, scrubbing) as stages in front of each exporting processor.
-    chains: list[SpanProcessor] = []
+    # Serverless processors (OTEL_SERVERLESS_PROCESSORS): the invocation facts on the provider,
+    # the scrubbing stage in front of each exporting processor.
+    serverless.install(telemetry.provider)
     for processor in span_processors:
-        # A caller's processor may export too: it sees spans after the same stages (scrubbing …).
-        chains.append(serverless.export_chain(processor))
+        # A caller's processor may export too: it sees spans scrubbed as well.
+        telemetry.provider.add_span_processor(serverless.export_chain(processor))
         telemetry.others.append(processor)
     for exporter in exporters_from_env() if exporters is None else exporters:
         exporting = _pipeline.batch_processor(exporter, flush_timeout_millis)
-        chains.append(serverless.export_chain(exporting))
+        telemetry.provider.add_span_processor(serverless.export_chain(exporting))
         telemetry.exporting.append(exporting)
-    # The start-time stages go in front of the first chain (one processor fewer per span).
-    serverless.install(telemetry.provider, chains[0] if chains else None)
-    for chain in chains[1:]:
-        telemetry.provider.add_span_processor(chain)
     from otel_serverless.logs import otlp as otlp_logs
 
     if otlp_logs.wanted():

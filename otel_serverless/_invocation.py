@@ -3,24 +3,29 @@
 A core module: ``aws_lambda`` (the wrapper that fills it in), ``processors`` and ``export``
 import it, and it imports none of them.
 
-The span processors read these facts (cold start, retries, memory size…) to
-annotate the invocation span; the watchdog reads the open spans to end them at a
-timeout. Lookups: :func:`starting` while the invocation span is being started,
-:func:`current` on the handler's thread, :func:`for_span` from anywhere.
+The serverless processors read these facts (cold start, retries, memory size…) to
+write theirs on the live invocation span, as it starts and, through :func:`end_span`,
+just before it ends; the watchdog reads the open spans to end them at a timeout.
+Lookups: :func:`starting` while the invocation span is being started, :func:`current`
+on the handler's thread.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.trace import Tracer
+from opentelemetry.util.types import AttributeValue
 
+from otel_serverless._guard import report
 from otel_serverless._memory import Watermark
 
 if TYPE_CHECKING:
@@ -28,6 +33,15 @@ if TYPE_CHECKING:
     # it, so that the processors and the export path read the invocation without importing it.
     from otel_serverless.aws_lambda._state import ColdStart
     from otel_serverless.aws_lambda.triggers import Record, Trigger
+
+
+class Finisher(Protocol):
+    """What knows facts about an invocation only at its end (``processors.ServerlessProcessor``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> Mapping[str, AttributeValue] | None: ...
 
 
 @dataclass(eq=False)
@@ -48,9 +62,9 @@ class Invocation:
     records_seen: int = 0
     #: The tracer of the invocation span (record spans use the same provider).
     tracer: Tracer | None = None
-    #: The processor chain whose start attributes the span was started with (see
-    #: ``ServerlessProcessor.invocation_attributes``): it does not write them again.
-    started_by: object | None = None
+    #: What sets end-time facts on the span just before it ends (the serverless processors
+    #: that saw it start; see :func:`end_span`).
+    finishers: list[Finisher] = field(default_factory=list)
     span: ApiSpan | None = None
     span_id: int | None = None
     #: Child spans started during the invocation and not ended yet, by span id.
@@ -95,9 +109,26 @@ def in_flight() -> bool:
     return bool(_by_span)
 
 
-def for_span(span_id: int) -> Invocation | None:
-    """The invocation whose span has this id, while it is in flight."""
-    return _by_span.get(span_id)
+def end_span(invocation: Invocation, span: ApiSpan) -> None:
+    """End the invocation's *span*, its finishers' end-time facts set on it first.
+
+    The facts are computed for the end time the span then ends at (the cost of an
+    invocation is its span's duration), and set while the span is still live: they are
+    its own attributes, seen by every processor and exporter.
+    """
+    end_time = time.time_ns()
+    found: dict[str, AttributeValue] = {}
+    for finisher in invocation.finishers:
+        try:
+            attributes = finisher.ending(span, invocation, end_time)
+        except Exception as error:
+            report(f"processor.{finisher.name}", error)
+            continue
+        if attributes:
+            found.update(attributes)
+    if found:
+        span.set_attributes(found)
+    span.end(end_time=end_time)
 
 
 def register(invocation: Invocation) -> None:
@@ -134,9 +165,7 @@ def untrack(span: ReadableSpan) -> None:
 class OpenSpans(SpanProcessor):
     """Keeps each invocation's open child spans, so a timeout can end them (never exports).
 
-    Added to a provider that has no serverless processor chain: a chain's head does
-    this itself (see ``ServerlessProcessor.tracks_open_spans``), one processor fewer
-    for every span.
+    The wrapper adds one to each provider it starts invocation spans with.
     """
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, Tra
 from opentelemetry.trace import Link
 
 from otel_serverless import _sdk_spans
-from otel_serverless.processors._stage import replace
+from otel_serverless.processors._rewrite import replace
 
 
 def _finished(limits: SpanLimits | None = None) -> list[Any]:

@@ -51,38 +51,18 @@ def flush(provider: Any, timeout_ms: float) -> bool:
     return _worker.flush(force_flush, timeout_ms)
 
 
-_verdict: tuple[object, tuple[object, ...], int, bool] | None = None
-
-
 def _honours_deadlines(provider: Any) -> bool:
-    """:func:`_walk_honours_deadlines`, remembered while the provider's processors stay the same."""
-    global _verdict
-    from otel_serverless.processors import _stage
-
-    multi = getattr(provider, "_active_span_processor", None)
-    processors = tuple(getattr(multi, "_span_processors", None) or ())
-    cached = _verdict
-    # Same provider, same processors, no chain changed since (every 'then' change counts).
-    if cached is not None and cached[0] is provider and cached[1] == processors and cached[2] == _stage.generation():
-        return cached[3]
-    verdict = _walk_honours_deadlines(provider)
-    _verdict = (provider, processors, _stage.generation(), verdict)
-    return verdict
-
-
-def _walk_honours_deadlines(provider: Any) -> bool:
     """True when every processor of this SDK provider is known to return within its deadline.
 
     Then the flush runs on the caller's thread (no hand-off to pay for); any other
     processor — a user's, the SDK's BatchSpanProcessor, which exports on the
     caller's thread whatever the timeout — goes through the worker.
     """
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from otel_serverless._invocation import OpenSpans
     from otel_serverless.export._batch import DeadlineBatchSpanProcessor
-    from otel_serverless.processors import ServerlessProcessor
+    from otel_serverless.processors import ScrubbingProcessor
 
     if type(provider) is not TracerProvider:
         return False
@@ -91,10 +71,13 @@ def _walk_honours_deadlines(provider: Any) -> bool:
     pending = list(getattr(multi, "_span_processors", None) or [None])
     while pending:
         processor = pending.pop()
-        if isinstance(processor, ServerlessProcessor):
+        if isinstance(processor, ScrubbingProcessor):
             if processor.then is not None:
                 pending.append(processor.then)
-        elif type(processor) not in (SimpleSpanProcessor, DeadlineBatchSpanProcessor, OpenSpans):
+        elif (
+            type(processor) not in (SimpleSpanProcessor, DeadlineBatchSpanProcessor)
+            and type(processor).force_flush is not SpanProcessor.force_flush  # the SDK's own does nothing
+        ):
             return False
     return True
 

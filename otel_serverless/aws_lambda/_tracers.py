@@ -15,34 +15,34 @@ from opentelemetry.trace import Tracer
 from otel_serverless import __version__, _invocation
 
 if TYPE_CHECKING:
-    from otel_serverless.processors import ServerlessProcessor
+    from otel_serverless.processors._stage import Installed
 
 SCOPE: Final = "otel_serverless.aws_lambda"
 
-#: Per provider: the provider, our tracer on it, and the serverless chain installed on it.
-_tracers: dict[int, tuple[object, Tracer, ServerlessProcessor | None]] = {}
+#: Per provider: the provider, our tracer on it, and the serverless processors installed on it.
+_tracers: dict[int, tuple[object, Tracer, Installed | None]] = {}
 _tracers_lock = threading.Lock()
 _tracked: set[int] = set()
 
 
 def tracer_for(provider: Any) -> Tracer:
     """Our tracer on *provider* (None: the global one); installs our processors on an SDK provider."""
-    return tracer_and_chain(provider)[0]
+    return tracer_and_processors(provider)[0]
 
 
-def tracer_and_chain(provider: Any) -> tuple[Tracer, ServerlessProcessor | None]:
+def tracer_and_processors(provider: Any) -> tuple[Tracer, Installed | None]:
     target = provider if provider is not None else trace.get_tracer_provider()
     key = id(target)
     cached = _tracers.get(key)
     if cached is None or cached[0] is not target:
         with _tracers_lock:
-            chain = _install(target)
-            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target), chain)
+            installed = _install(target)
+            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target), installed)
     return cached[1], cached[2]
 
 
-def _install(provider: Any) -> ServerlessProcessor | None:
-    """Our processors on an SDK *provider*; the serverless chain on it, if there is one."""
+def _install(provider: Any) -> Installed | None:
+    """Our processors on an SDK *provider*; the serverless ones, if any are enabled."""
     from opentelemetry.sdk.trace import TracerProvider
 
     if not isinstance(provider, TracerProvider):
@@ -51,12 +51,8 @@ def _install(provider: Any) -> ServerlessProcessor | None:
     from otel_serverless.aws_lambda import _snapstart
 
     _snapstart.providers.add(provider)  # its resource is renewed after a SnapStart restore
-    processors.install(provider)
-    chain = processors.head(provider)
+    installed = processors.install(provider)
     if id(provider) not in _tracked:
         _tracked.add(id(provider))
-        if chain is not None:
-            chain.tracks_open_spans = True  # one processor fewer on every span
-        else:
-            provider.add_span_processor(_invocation.OpenSpans())
-    return chain
+        provider.add_span_processor(_invocation.OpenSpans())
+    return installed if installed.processors else None

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import Token
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -36,9 +36,6 @@ from otel_serverless.aws_lambda import (
     _watchdog,
 )
 from otel_serverless.aws_lambda.triggers import Trigger, detect
-
-if TYPE_CHECKING:
-    pass
 
 _logging_done = False
 
@@ -127,7 +124,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     config = _config()
     if config.disabled:
         return None
-    tracer, chain = _tracers.tracer_and_chain(provider)
+    tracer, processors = _tracers.tracer_and_processors(provider)
     _correlate_logs()
     trigger = detect(event, lambda_context)
     request_id = _lambda_context.text(lambda_context, "aws_request_id") or str(uuid.uuid4())
@@ -172,10 +169,9 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
         links = [*links, *_killed.links(killed)]  # the killed invocation's span, in its own trace
     if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
-    if chain is not None:
-        # The chain's start-time facts (cold start, retries) go in with the span's own attributes.
-        attributes.update(chain.invocation_attributes(invocation))
-        invocation.started_by = chain
+    if processors is not None:
+        # Their start-time facts (cold start, retries) go in with the span's own attributes.
+        attributes.update(processors.start_attributes(invocation))
 
     starting = _invocation._starting.set(invocation)
     try:
@@ -350,7 +346,7 @@ def _close(invocation: Invocation, config: _Config, *, result: Any, error: BaseE
     spanned = _end_pending(invocation, failed_items) if invocation.pending else set()  # traced_records' spans
     if invocation.trigger.batch and (error is not None or failed_items):
         _report_failures(invocation, failed_items, spanned, error)
-    span.end()
+    _invocation.end_span(invocation, span)
     _state.end(invocation.request_id)
 
 
@@ -460,7 +456,7 @@ def _end_early(running: _Running, remaining: float | None, mark: Callable[[Any],
     if span is not None:
         mark(span)
         span.set_attribute(attr.ERROR_TYPE, error_type)
-        span.end()
+        _invocation.end_span(invocation, span)
     with guard("lambda.timeout.flush"):
         _flush.flush(running.flush_provider, _flush.budget_ms(remaining, running.config.flush_cap))
     _invocation.unregister(invocation)

@@ -1,23 +1,27 @@
 """Serverless span processors: small, one concern each, composable.
 
-=================  =========================================  ==============
-processor          adds                                       hook
-=================  =========================================  ==============
-ColdStartProcessor faas.coldstart, init type/duration, killed  span start
-RetryProcessor     serverless.retry, serverless.retry.attempt  span start
-MemoryProcessor    peak memory vs configured, near-limit event before export
-CostProcessor      billed duration, GB-s, USD                  before export
-ScrubbingProcessor secrets redacted in every span              before export
-=================  =========================================  ==============
+=================  =========================================  =====================
+processor          adds to the invocation span                when
+=================  =========================================  =====================
+ColdStartProcessor faas.coldstart, init type/duration, killed  at its start
+RetryProcessor     serverless.retry, serverless.retry.attempt  at its start
+MemoryProcessor    peak memory vs configured, near-limit event just before its end
+CostProcessor      billed duration, GB-s, USD                  just before its end
+=================  =========================================  =====================
 
-``configure()`` (and so the distro and the exec wrapper) installs them all, or
-those named in ``OTEL_SERVERLESS_PROCESSORS``. From Python, one by one::
+They write on the live invocation span (see ``_stage``). ``ScrubbingProcessor`` is
+the other kind: it scrubs every finished span, whichever instrumentation recorded
+it, in front of the exporting processor it hands them to.
+
+``configure()`` (and so the distro and the exec wrapper) installs them all, or those
+named in ``OTEL_SERVERLESS_PROCESSORS``. From Python, one by one::
 
     provider.add_span_processor(ColdStartProcessor())
+    provider.add_span_processor(CostProcessor(prices=Prices(x86_64=0.0000150000)))
     provider.add_span_processor(ScrubbingProcessor(then=BatchSpanProcessor(exporter)))
 
-Export-time processors take the processor they feed as ``then``;
-:func:`export_chain` builds the whole chain in front of an exporting processor.
+:func:`install` puts the enabled ones on a provider as one processor;
+:func:`export_chain` puts the scrubbing stage in front of an exporting processor.
 """
 
 from __future__ import annotations
@@ -30,8 +34,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
 from otel_serverless._guard import preview, warn_once
-from otel_serverless.export._batch import DeadlineBatchSpanProcessor
-from otel_serverless.processors._stage import ServerlessProcessor
+from otel_serverless.processors._stage import Installed, ServerlessProcessor
 from otel_serverless.processors.coldstart import ColdStartProcessor
 from otel_serverless.processors.cost import CostProcessor, Prices
 from otel_serverless.processors.memory import MemoryProcessor
@@ -53,15 +56,14 @@ __all__ = [
 ]
 
 ALL: Final = ("coldstart", "retries", "memory", "cost", "scrub")
-_START: Final[dict[str, type[ServerlessProcessor]]] = {"coldstart": ColdStartProcessor, "retries": RetryProcessor}
-#: Order of the export chain, outermost first: scrubbing last, so it sees what the others added.
-_EXPORT: Final[dict[str, type[ServerlessProcessor]]] = {
+_FACTS: Final[dict[str, type[ServerlessProcessor]]] = {
+    "coldstart": ColdStartProcessor,
+    "retries": RetryProcessor,
     "memory": MemoryProcessor,
     "cost": CostProcessor,
-    "scrub": ScrubbingProcessor,
 }
-#: Each provider's installed chain head (None: nothing was installed in front of it).
-_installed: weakref.WeakKeyDictionary[TracerProvider, ServerlessProcessor | None] = weakref.WeakKeyDictionary()
+#: Each provider's installed processors (see :func:`install`).
+_installed: weakref.WeakKeyDictionary[TracerProvider, Installed] = weakref.WeakKeyDictionary()
 
 
 def enabled() -> tuple[str, ...]:
@@ -80,53 +82,23 @@ def enabled() -> tuple[str, ...]:
     return chosen
 
 
-def install(provider: TracerProvider, then: SpanProcessor | None = None) -> None:
-    """Add the enabled start-time processors to *provider*, once, in front of *then* if given.
-
-    *then* (an export chain) is added to *provider* either way. In front of it, the
-    start-time stages share its place on the provider: the provider calls each of its
-    processors for every span's start and end, so one chain is cheaper than two.
-    """
-    if provider in _installed:
-        if then is not None:
-            provider.add_span_processor(then)
-        return
-    # One processor on the provider for all of them (the first, with the others as its stages).
-    chain: SpanProcessor | None = then
-    for name in reversed([name for name in enabled() if name in _START]):
-        chain = _START[name](then=chain)
-    _installed[provider] = chain if isinstance(chain, ServerlessProcessor) else None
-    if chain is not None:
-        provider.add_span_processor(chain)
+def install(provider: TracerProvider) -> Installed:
+    """The enabled invocation processors on *provider*, as one processor, once per provider."""
+    installed = _installed.get(provider)
+    if installed is None:
+        installed = _installed[provider] = Installed(_FACTS[name]() for name in enabled() if name in _FACTS)
+        if installed.processors:
+            provider.add_span_processor(installed)
+    return installed
 
 
-def head(provider: TracerProvider) -> ServerlessProcessor | None:
-    """The serverless chain :func:`install` put on *provider*, if any."""
+def head(provider: TracerProvider) -> Installed | None:
+    """The processors :func:`install` put on *provider*, if any."""
     return _installed.get(provider)
 
 
 def export_chain(exporting: SpanProcessor) -> SpanProcessor:
-    """*exporting* behind the enabled export-time processors (itself if none are).
-
-    Scrubbing is handed to the exporter instead of a stage when *exporting* is our batch
-    processor in front of an exporter that scrubs as it encodes (ours, by default): no
-    one else sees the spans in between, the same bytes go out, and only the values the
-    encoder has not just met are looked at (a stage walks every attribute of every span).
-    """
-    chain = exporting
-    names = [name for name in enabled() if name in _EXPORT]
-    if "scrub" in names and _scrubs_on_encode(exporting):
-        names.remove("scrub")
-    for name in reversed(names):
-        chain = _EXPORT[name](then=chain)
-    return chain
-
-
-def _scrubs_on_encode(exporting: SpanProcessor) -> bool:
-    if type(exporting) is not DeadlineBatchSpanProcessor:  # a subclass may show the spans to others
-        return False
-    hand_over = getattr(exporting.exporter, "scrub_on_encode", None)
-    if not callable(hand_over):
-        return False
-    hand_over(Scrubber.from_env().value)
-    return True
+    """*exporting* behind the scrubbing stage, when scrubbing is enabled (else itself)."""
+    if "scrub" not in enabled():
+        return exporting
+    return ScrubbingProcessor(then=exporting)

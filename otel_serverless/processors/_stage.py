@@ -1,366 +1,111 @@
-"""The shape every serverless span processor shares.
+"""What a serverless processor knows about an invocation, and when it writes it on the span.
 
-The SDK makes a span read-only as soon as ``end()`` starts, so a processor can
-write in only two places, and each concern uses the one it needs:
+The SDK makes a span read-only as soon as ``end()`` starts, so the facts about an
+invocation go on its span while it is live, each at the moment it is known:
 
-* :meth:`ServerlessProcessor.start_attributes` — attributes the *invocation span*
-  starts with (facts known up front: cold start, retries). The handler wrapper asks
-  the chain on its provider for them before it starts the span, so they go in with
-  the span's own attributes (one write into the SDK span instead of one per stage);
-  anywhere else the processor writes them as the span starts.
-  :meth:`ServerlessProcessor.annotate` writes the rest there (events).
-* :meth:`ServerlessProcessor.transform` — on every finished span, returning a copy
-  with more (or fewer) attributes, handed to the processor given as ``then``
-  (facts known only at the end: memory, cost; and scrubbing, which must also see
-  what other instrumentations set). Such a stage sits *in front of* the exporting
-  processor: ``ScrubbingProcessor(then=BatchSpanProcessor(exporter))``.
+* :meth:`ServerlessProcessor.start_attributes` — known up front (cold start, retries):
+  the span's own attributes from ``start_span`` on. The handler wrapper asks the
+  processors :func:`~otel_serverless.processors.install` put on its provider before it
+  starts the span; a processor added to a provider on its own writes them as the
+  invocation span starts.
+* :meth:`ServerlessProcessor.started` — what must begin with the invocation (the memory
+  high-water mark) or what attributes cannot say (an event).
+* :meth:`ServerlessProcessor.ending` — known only at the end (peak memory, cost): set on
+  the live span just before the wrapper ends it (``_invocation.end_span``), so every
+  processor and exporter on the provider sees them, under the span's limits like any
+  attribute.
 
-Every hook runs under the guard: a failing processor reports once and the span
-goes on unchanged.
+Nothing is copied: scrubbing (``scrubbing.py``) is the one stage that rewrites finished
+spans. Every hook runs under the guard: a failing processor reports once and adds nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import ClassVar, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import Link, Status
+from opentelemetry.sdk.trace import Span, SpanProcessor
+from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _invocation
 from otel_serverless._guard import report
 from otel_serverless._invocation import Invocation
-from otel_serverless._sdk_spans import own_attributes
 
 
 class ServerlessProcessor(SpanProcessor):
-    """One concern; optionally a stage in front of *then*."""
+    """One concern: facts about the invocation span (see the module's docstring)."""
 
     #: Name in OTEL_SERVERLESS_PROCESSORS.
     name: ClassVar[str] = ""
-    #: True when :meth:`transform` changes invocation spans only: other spans skip the call.
-    invocation_only: ClassVar[bool] = False
 
-    def __init__(self, then: SpanProcessor | None = None) -> None:
-        self._plan: _Plan | None = None
-        #: Set on the head of the chain installed on a provider: it also keeps each invocation's
-        #: open child spans for the timeout watchdog (instead of a separate ``OpenSpans``).
-        self.tracks_open_spans = False
-        self.then = then
-
-    @property
-    def then(self) -> SpanProcessor | None:
-        """The processor this one hands every span to (None: the end of the chain)."""
-        return self._then
-
-    @then.setter
-    def then(self, value: SpanProcessor | None) -> None:
-        global _generation
-        self._then = value
-        _generation += 1  # every chain's head rebuilds its plan on its next span
-
-    # -- hooks for subclasses --------------------------------------------------
     def start_attributes(self, invocation: Invocation) -> Mapping[str, AttributeValue] | None:
         """Attributes the invocation span starts with (None: none)."""
         return None
 
-    def annotate(self, span: Span, invocation: Invocation) -> None:
-        """Write facts on the invocation span as it starts (what attributes cannot say: events)."""
+    def started(self, span: Span, invocation: Invocation) -> None:
+        """The invocation span has started (events, marks to take at the start)."""
 
-    def transform(self, span: ReadableSpan) -> ReadableSpan:
-        """The finished span as it should be exported (the same object if unchanged)."""
-        return span
-
-    # -- SpanProcessor -----------------------------------------------------------
-    # Every span passes through these: the stages of a chain run from a plan made once
-    # (one loop instead of a nested call per stage, and only the hooks a stage really
-    # has), and the guard is a plain try/except (a context manager per stage per span
-    # is measurable in the cost of a span).
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        plan = self._plan
-        if plan is None or plan.generation != _generation:
-            plan = self._make_plan()
-        if plan.annotators or plan.starters or self.tracks_open_spans:
-            invocation = _invocation.starting()
-            if invocation is not None:
-                if plan.starters and invocation.started_by is not self:
-                    # Not started by the wrapper with this chain's attributes: write them now.
-                    try:
-                        span.set_attributes(self.invocation_attributes(invocation))
-                    except Exception as error:
-                        report("processor.start_attributes", error)
-                for stage in plan.annotators:
-                    try:
-                        stage.annotate(span, invocation)
-                    except Exception as error:
-                        report(f"processor.{stage.name}", error)
-            elif self.tracks_open_spans:
-                try:
-                    _invocation.track(span)
-                except Exception as error:
-                    report("processor.open_spans", error)
-        if plan.start is not None:
-            plan.start(span, parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        plan = self._plan
-        if plan is None or plan.generation != _generation:
-            plan = self._make_plan()
-        in_flight = _invocation.in_flight()
-        if in_flight and self.tracks_open_spans:
-            try:
-                _invocation.untrack(span)
-            except Exception as error:
-                report("processor.open_spans", error)
-        if plan.end is None:
-            return
-        if plan.invocation_stages and in_flight:
-            span = _through_stages(plan, span)
-        else:
-            # No invocation span can be among them: only the stages for every span run.
-            for stage in plan.general:
-                try:
-                    span = stage.transform(span)
-                except Exception as error:
-                    report(f"processor.{stage.name}", error)
-        plan.end(span)
-
-    def invocation_attributes(self, invocation: Invocation) -> dict[str, AttributeValue]:
-        """What every stage of this chain says the invocation span starts with."""
-        plan = self._plan
-        if plan is None or plan.generation != _generation:
-            plan = self._make_plan()
-        found: dict[str, AttributeValue] = {}
-        for stage in plan.starters:
-            try:
-                attributes = stage.start_attributes(invocation)
-            except Exception as error:
-                report(f"processor.{stage.name}", error)
-                continue
-            if attributes:
-                found.update(attributes)
-        return found
-
-    def _make_plan(self) -> _Plan:
-        annotators: list[ServerlessProcessor] = []
-        starters: list[ServerlessProcessor] = []
-        transformers: list[ServerlessProcessor] = []
-        stage: ServerlessProcessor = self
-        start: Callable[[Span, Context | None], None] | None = None
-        end: Callable[[ReadableSpan], None] | None = None
-        for _ in range(_MAX_STAGES):
-            if type(stage).annotate is not ServerlessProcessor.annotate:
-                annotators.append(stage)
-            if type(stage).start_attributes is not ServerlessProcessor.start_attributes:
-                starters.append(stage)
-            then = stage.then
-            if then is None:
-                break
-            if type(stage).transform is not ServerlessProcessor.transform:
-                transformers.append(stage)
-            if (
-                isinstance(then, ServerlessProcessor)
-                and type(then).on_start is ServerlessProcessor.on_start
-                and type(then).on_end is ServerlessProcessor.on_end
-            ):
-                stage = then
-                continue
-            # Another kind of processor (or a stage with its own on_start/on_end) takes over.
-            if type(then).on_start is not SpanProcessor.on_start:  # the base one does nothing
-                start = then.on_start
-            end = then.on_end
-            break
-        else:  # a chain this long is handed on as it is, from where the plan stops
-            then = stage.then
-            if then is not None:
-                start, end = then.on_start, then.on_end
-        adders = frozenset(
-            stage
-            for stage in transformers
-            if isinstance(stage, AddingProcessor)
-            and stage.invocation_only
-            and type(stage).transform is AddingProcessor.transform
-        )
-        every = tuple(transformers)
-        general = tuple(stage for stage in every if not stage.invocation_only)
-        plan = _Plan(
-            _generation, tuple(annotators), tuple(starters), every, adders, start, end, general, general != every
-        )
-        self._plan = plan
-        return plan
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True if self.then is None else self.then.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        if self.then is not None:
-            self.then.shutdown()
-
-
-class AddingProcessor(ServerlessProcessor):
-    """A stage that only *adds* attributes and events to invocation spans (memory, cost).
-
-    It says what it adds (:meth:`contribute`) instead of copying the span itself: in a
-    chain, consecutive adding stages share one copy of the span, made once after all of
-    them (a copy per stage per invocation span is measurable in the warm invocation).
-    A stage that fails adds nothing, as if its own copy were thrown away.
-    """
-
-    invocation_only = True
-
-    def contribute(
-        self, span: ReadableSpan, invocation: Invocation
-    ) -> tuple[Mapping[str, AttributeValue], Sequence[Event]] | None:
-        """The attributes and events to add to the invocation span *span* (None: nothing)."""
+    def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> Mapping[str, AttributeValue] | None:
+        """Attributes to set on the live invocation span that ends at *end_time* (None: none);
+        events may be added to *span* here too."""
         return None
 
-    def transform(self, span: ReadableSpan) -> ReadableSpan:
-        invocation = invocation_of(span)
-        if invocation is None:
-            return span
-        added = self.contribute(span, invocation)
-        return span if added is None else _added(span, added[0], added[1])
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        invocation = _invocation.starting()
+        if invocation is not None:
+            _started(span, invocation, (self,), write_start_attributes=True)
 
 
-#: Chains longer than this are cut (a loop in ``then`` must not hang every span).
-_MAX_STAGES = 64
-_generation = 0
+class Installed(SpanProcessor):
+    """The enabled serverless processors as one processor on a provider (what ``install`` adds).
 
-
-class _Plan(NamedTuple):
-    generation: int
-    annotators: tuple[ServerlessProcessor, ...]
-    #: Stages with start attributes (see ServerlessProcessor.invocation_attributes).
-    starters: tuple[ServerlessProcessor, ...]
-    transformers: tuple[ServerlessProcessor, ...]
-    #: Transformers that only add (their own transform not overridden): see AddingProcessor.
-    adders: frozenset[ServerlessProcessor]
-    start: Callable[[Span, Context | None], None] | None
-    end: Callable[[ReadableSpan], None] | None
-    #: The transformers every span goes through (not only invocation spans).
-    general: tuple[ServerlessProcessor, ...]
-    #: Whether some transformers are for invocation spans only (else ``general`` is all of them).
-    invocation_stages: bool
-
-
-def _through_stages(plan: _Plan, span: ReadableSpan) -> ReadableSpan:
-    """*span* through every transformer of *plan*, the invocation-only ones for invocation spans."""
-    invocation: Invocation | bool | None = False  # False: not looked up yet
-    attributes: dict[str, AttributeValue] | None = None  # what adding stages added, not copied in yet
-    events: list[Event] = []
-    for stage in plan.transformers:
-        if stage.invocation_only:
-            if invocation is False:
-                invocation = invocation_of(span)
-            if invocation is None:
-                continue
-        if stage in plan.adders:
-            try:
-                added = stage.contribute(span, invocation)  # type: ignore[attr-defined]  # adders are AddingProcessors
-            except Exception as error:
-                report(f"processor.{stage.name}", error)
-                continue
-            if added is not None:
-                attributes = {} if attributes is None else attributes
-                attributes.update(added[0])
-                events.extend(added[1])
-            continue
-        if attributes is not None:
-            span = _added(span, attributes, events)
-            attributes, events = None, []
-        try:
-            span = stage.transform(span)
-        except Exception as error:
-            report(f"processor.{stage.name}", error)
-    if attributes is not None:
-        span = _added(span, attributes, events)
-    return span
-
-
-def generation() -> int:
-    """Changes whenever any chain's ``then`` changes (for caches of chain shapes)."""
-    return _generation
-
-
-def _added(span: ReadableSpan, added: Mapping[str, AttributeValue], events: Sequence[Event]) -> ReadableSpan:
-    attributes = own_attributes(span)
-    attributes.update(added)
-    return _rebuilt(span, attributes, (*span.events, *events), tuple(span.links))
-
-
-def invocation_of(span: ReadableSpan) -> Invocation | None:
-    """The in-flight invocation whose span this is, if it is one."""
-    context = span.context
-    return None if context is None else _invocation.for_span(context.span_id)
-
-
-def replace(
-    span: ReadableSpan,
-    *,
-    attributes: Mapping[str, AttributeValue] | None = None,
-    events: Sequence[Event] | None = None,
-    links: Sequence[Link] | None = None,
-    status: Status | None = None,
-) -> ReadableSpan:
-    """A copy of *span* with other attributes, events, links or status (everything else kept)."""
-    return _rebuilt(
-        span,
-        own_attributes(span) if attributes is None else dict(attributes),
-        tuple(span.events) if events is None else tuple(events),
-        tuple(span.links) if links is None else tuple(links),
-        status,
-    )
-
-
-def _rebuilt(
-    span: ReadableSpan,
-    attributes: dict[str, AttributeValue],
-    events: tuple[Event, ...],
-    links: tuple[Link, ...],
-    status: Status | None = None,
-) -> ReadableSpan:
-    """*span* with these containers, which become the copy's own (callers pass fresh ones)."""
-    return RewrittenSpan(span, attributes, events, links, span.status if status is None else status)
-
-
-class RewrittenSpan(ReadableSpan):
-    """A finished span with other attributes, events, links or status, and every other field its own.
-
-    Not rebuilt through ``ReadableSpan(...)``: that constructor knows only the fields of the
-    SDK version it comes from and takes plain containers, so a span over its limits lost
-    its dropped counts, and a field a later SDK adds would be lost too. Here every field of
-    the original is carried over as it is (its instance dictionary), only the four that
-    change are replaced, and the dropped counts stay the original's.
-    ``tests/processors/test_rewritten_span.py`` compares each public field with the
-    original's, over and under the limits, on the installed SDK.
+    The provider calls each of its processors for every span: one for all of them is
+    called once. The handler wrapper gives their start attributes to ``start_span``
+    (:meth:`start_attributes`); as the span starts, the rest of their work follows.
+    Only ``install`` makes one, so the wrapper always finds the one on its provider.
     """
 
-    def __init__(
-        self,
-        original: ReadableSpan,
-        attributes: dict[str, AttributeValue],
-        events: tuple[Event, ...],
-        links: tuple[Link, ...],
-        status: Status,
-    ) -> None:
-        # No super().__init__(): it would reset what vars() carries over.
-        self.__dict__.update(vars(original))
-        self._dropped_counts = (original.dropped_attributes, original.dropped_events, original.dropped_links)
-        self._attributes = attributes
-        self._events = events
-        self._links = links
-        self._status = status
+    def __init__(self, processors: Iterable[ServerlessProcessor]) -> None:
+        self.processors = tuple(processors)
 
-    @property
-    def dropped_attributes(self) -> int:
-        return self._dropped_counts[0]
+    def start_attributes(self, invocation: Invocation) -> dict[str, AttributeValue]:
+        """What every processor says the invocation span starts with."""
+        return _start_attributes(invocation, self.processors)
 
-    @property
-    def dropped_events(self) -> int:
-        return self._dropped_counts[1]
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        invocation = _invocation.starting()
+        if invocation is not None:
+            _started(span, invocation, self.processors, write_start_attributes=False)
 
-    @property
-    def dropped_links(self) -> int:
-        return self._dropped_counts[2]
+
+def _start_attributes(invocation: Invocation, processors: tuple[ServerlessProcessor, ...]) -> dict[str, AttributeValue]:
+    found: dict[str, AttributeValue] = {}
+    for processor in processors:
+        try:
+            attributes = processor.start_attributes(invocation)
+        except Exception as error:
+            report(f"processor.{processor.name}", error)
+            continue
+        if attributes:
+            found.update(attributes)
+    return found
+
+
+def _started(
+    span: Span, invocation: Invocation, processors: tuple[ServerlessProcessor, ...], *, write_start_attributes: bool
+) -> None:
+    if write_start_attributes:
+        attributes = _start_attributes(invocation, processors)
+        if attributes:
+            try:
+                span.set_attributes(attributes)
+            except Exception as error:
+                report("processor.start_attributes", error)
+    for processor in processors:
+        try:
+            processor.started(span, invocation)
+        except Exception as error:
+            report(f"processor.{processor.name}", error)
+    invocation.finishers.extend(processors)

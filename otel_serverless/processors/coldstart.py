@@ -44,7 +44,7 @@ class ColdStartProcessor(ServerlessProcessor):
                 attributes[attr.PREVIOUS_REQUEST_ID] = previous.request_id
         return attributes
 
-    def annotate(self, span: Span, invocation: Invocation) -> None:
+    def started(self, span: Span, invocation: Invocation) -> None:
         cold = invocation.cold
         previous = None if cold is None else cold.previous
         if previous is not None:

@@ -15,14 +15,14 @@ import math
 import platform
 from dataclasses import dataclass
 
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
 from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless._invocation import Invocation
-from otel_serverless.processors._stage import AddingProcessor
+from otel_serverless.processors._stage import ServerlessProcessor
 
 
 @dataclass(frozen=True)
@@ -52,35 +52,32 @@ def architecture() -> str:
     return "arm64" if machine in ("aarch64", "arm64") else "x86_64"
 
 
-def billed_ms(span: ReadableSpan, invocation: Invocation) -> int:
+def billed_ms(start_time: int, end_time: int, invocation: Invocation) -> int:
+    """The milliseconds Lambda bills for an invocation whose span runs from *start_time* to *end_time* (ns)."""
     if invocation.timed_out and invocation.timeout_ms:
         duration = invocation.timeout_ms
     else:
-        duration = max(0, (span.end_time or 0) - (span.start_time or 0)) / 1e6
+        duration = max(0, end_time - start_time) / 1e6
     cold = invocation.cold
     if cold is not None and cold.init_type == "on-demand" and cold.init_duration_ms is not None:
         duration += cold.init_duration_ms
     return max(1, math.ceil(duration))
 
 
-class CostProcessor(AddingProcessor):
+class CostProcessor(ServerlessProcessor):
     name = "cost"
 
-    def __init__(
-        self, then: SpanProcessor | None = None, *, prices: Prices | None = None, arch: str | None = None
-    ) -> None:
-        super().__init__(then)
+    def __init__(self, *, prices: Prices | None = None, arch: str | None = None) -> None:
         self.prices = prices
         self.arch = arch
 
-    def contribute(
-        self, span: ReadableSpan, invocation: Invocation
-    ) -> tuple[dict[str, AttributeValue], tuple[()]] | None:
+    def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> dict[str, AttributeValue] | None:
         if not invocation.memory_mb:
             return None
         prices = self.prices or _settings.per_process("cost.prices", Prices.from_env)
         arch = self.arch or _settings.per_process("cost.architecture", architecture)
-        billed = billed_ms(span, invocation)
+        start_time = getattr(span, "start_time", None)  # the SDK's spans have one; the API's do not say
+        billed = billed_ms(start_time if isinstance(start_time, int) else end_time, end_time, invocation)
         gb_seconds = billed / 1000 * invocation.memory_mb / 1024
         compute = gb_seconds * prices.per_gb_second(arch)
         return {
@@ -90,4 +87,4 @@ class CostProcessor(AddingProcessor):
             attr.COST_COMPUTE_USD: compute,
             attr.COST_REQUEST_USD: prices.request,
             attr.COST_USD: compute + prices.request,
-        }, ()
+        }

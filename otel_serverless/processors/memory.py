@@ -9,7 +9,8 @@ only on invocations that came near the limit themselves.
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Span
+from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.util.types import AttributeValue
 
 from otel_serverless import _settings
@@ -17,7 +18,7 @@ from otel_serverless import attributes as attr
 from otel_serverless import environment_variables as env
 from otel_serverless._invocation import Invocation
 from otel_serverless._memory import process_peak_mb
-from otel_serverless.processors._stage import AddingProcessor
+from otel_serverless.processors._stage import ServerlessProcessor
 
 
 def peak_mb() -> float:
@@ -32,23 +33,19 @@ def _warn_ratio() -> float:
     )
 
 
-class MemoryProcessor(AddingProcessor):
+class MemoryProcessor(ServerlessProcessor):
     name = "memory"
 
-    def __init__(self, then: SpanProcessor | None = None, *, warn_ratio: float | None = None) -> None:
-        super().__init__(then)
+    def __init__(self, *, warn_ratio: float | None = None) -> None:
         self.warn_ratio = warn_ratio
 
-    def annotate(self, span: Span, invocation: Invocation) -> None:
+    def started(self, span: Span, invocation: Invocation) -> None:
         invocation.memory.start()  # the invocation's own high-water mark from here
 
-    def contribute(
-        self, span: ReadableSpan, invocation: Invocation
-    ) -> tuple[dict[str, AttributeValue], list[Event]] | None:
+    def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> dict[str, AttributeValue]:
         found, reached = invocation.memory.peak_mb()
         peak = round(found, 1)
         attributes: dict[str, AttributeValue] = {attr.MEMORY_PEAK_MB: peak}
-        events: list[Event] = []
         limit = invocation.memory_mb
         if limit:
             ratio = round(peak / limit, 4)
@@ -56,11 +53,9 @@ class MemoryProcessor(AddingProcessor):
             attributes[attr.MEMORY_UTILIZATION] = ratio
             threshold = self.warn_ratio if self.warn_ratio is not None else _warn_ratio()
             if reached and ratio >= threshold:
-                events.append(
-                    Event(
-                        attr.MEMORY_NEAR_LIMIT_EVENT,
-                        {attr.MEMORY_PEAK_MB: peak, attr.MEMORY_LIMIT_MB: limit, attr.MEMORY_UTILIZATION: ratio},
-                        timestamp=span.end_time,
-                    )
+                span.add_event(
+                    attr.MEMORY_NEAR_LIMIT_EVENT,
+                    {attr.MEMORY_PEAK_MB: peak, attr.MEMORY_LIMIT_MB: limit, attr.MEMORY_UTILIZATION: ratio},
+                    timestamp=end_time,
                 )
-        return attributes, events
+        return attributes

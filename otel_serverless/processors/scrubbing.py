@@ -7,9 +7,11 @@ attributes and the status description of each span it hands on.
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, Status
 
+from otel_serverless._guard import report
 from otel_serverless._scrub import (
     MAX_DEPTH,
     REDACTED,
@@ -22,7 +24,7 @@ from otel_serverless._scrub import (
     rules,
 )
 from otel_serverless._sdk_spans import has_extras, own_attributes
-from otel_serverless.processors._stage import ServerlessProcessor, replace
+from otel_serverless.processors._rewrite import replace
 
 __all__ = [
     "MAX_DEPTH",
@@ -38,12 +40,34 @@ __all__ = [
 ]
 
 
-class ScrubbingProcessor(ServerlessProcessor):
+class ScrubbingProcessor(SpanProcessor):
+    """Hands every finished span, scrubbed, to *then* (the exporting processor it sits in front of)."""
+
     name = "scrub"
 
     def __init__(self, then: SpanProcessor | None = None, *, scrubber: Scrubber | None = None) -> None:
-        super().__init__(then)
+        self.then = then
         self.scrubber = scrubber or Scrubber.from_env()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if self.then is not None:
+            self.then.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.then is None:
+            return
+        try:
+            span = self.transform(span)
+        except Exception as error:
+            report(f"processor.{self.name}", error)
+        self.then.on_end(span)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True if self.then is None else self.then.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        if self.then is not None:
+            self.then.shutdown()
 
     def transform(self, span: ReadableSpan) -> ReadableSpan:
         scrubber = self.scrubber

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -11,7 +12,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_serverless import _guard
 from otel_serverless.aws_lambda import _state, traced
-from otel_serverless.export._encode import ScrubbingEncoder, encode_spans
 from otel_serverless.processors import (
     ColdStartProcessor,
     CostProcessor,
@@ -21,8 +21,8 @@ from otel_serverless.processors import (
     ScrubbingProcessor,
     enabled,
     export_chain,
+    install,
 )
-from otel_serverless.processors._stage import ServerlessProcessor
 from tests.aws_lambda.conftest import LambdaContext
 
 
@@ -40,17 +40,8 @@ def provider_with(*processors: Any) -> tuple[TracerProvider, InMemorySpanExporte
     return provider, exporter
 
 
-def _stages(chain: SpanProcessor) -> tuple[list[type], SpanProcessor]:
-    """The kinds of the serverless stages of *chain*, in order, and the processor they end in."""
-    kinds: list[type] = []
-    while isinstance(chain, ServerlessProcessor):
-        kinds.append(type(chain))
-        assert chain.then is not None
-        chain = chain.then
-    return kinds, chain
-
-
-def test_cold_start_alone_on_a_provider() -> None:
+def test_cold_start_alone_on_a_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "none")  # the wrapper installs none of its own
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(ColdStartProcessor())
@@ -101,14 +92,22 @@ def test_scrubbing_a_clean_span_passes_it_through_unchanged() -> None:
     assert ScrubbingProcessor().transform(finished) is finished  # no copy when nothing needed scrubbing
 
 
-def test_export_chain_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_settings_choose_the_processors(monkeypatch: pytest.MonkeyPatch) -> None:
     leaf = SimpleSpanProcessor(InMemorySpanExporter())
     assert enabled() == ("coldstart", "retries", "memory", "cost", "scrub")
-    assert _stages(export_chain(leaf)) == ([MemoryProcessor, CostProcessor, ScrubbingProcessor], leaf)
+    chain = export_chain(leaf)
+    assert isinstance(chain, ScrubbingProcessor) and chain.then is leaf
+    kinds = [type(processor) for processor in install(TracerProvider()).processors]
+    assert kinds == [ColdStartProcessor, RetryProcessor, MemoryProcessor, CostProcessor]
     monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "coldstart,cost")
     assert enabled() == ("coldstart", "cost")
-    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "none")
     assert export_chain(leaf) is leaf
+    kinds = [type(processor) for processor in install(TracerProvider()).processors]
+    assert kinds == [ColdStartProcessor, CostProcessor]
+    monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "none")
+    provider = TracerProvider()
+    assert install(provider).processors == ()
+    assert provider._active_span_processor._span_processors == ()  # nothing to call for every span
     monkeypatch.setenv("OTEL_SERVERLESS_PROCESSORS", "all-but-broken,scrub")
     monkeypatch.setenv("OTEL_SERVERLESS_SCRUB", "false")
     assert enabled() == ()
@@ -117,18 +116,23 @@ def test_export_chain_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.mark.swallows
 def test_a_failing_processor_never_loses_the_span() -> None:
     class Broken(RetryProcessor):
-        def annotate(self, span: Any, invocation: Any) -> None:
-            raise RuntimeError("annotate bug")
+        def started(self, span: Any, invocation: Any) -> None:
+            raise RuntimeError("started bug")
 
+        def ending(self, span: Any, invocation: Any, end_time: int) -> Any:
+            raise RuntimeError("ending bug")
+
+    class BrokenScrubber(ScrubbingProcessor):
         def transform(self, span: Any) -> Any:
             raise RuntimeError("transform bug")
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
-    provider.add_span_processor(Broken(then=SimpleSpanProcessor(exporter)))
+    provider.add_span_processor(Broken())
+    provider.add_span_processor(BrokenScrubber(then=SimpleSpanProcessor(exporter)))
     assert traced(lambda e, c: "ok", tracer_provider=provider)({}, LambdaContext()) == "ok"
     assert [s.name for s in exporter.get_finished_spans()] == ["init", "orders"]
-    assert {key for key, _ in _guard.swallowed} == {"processor.retries"}
+    assert {key for key, _ in _guard.swallowed} == {"processor.retries", "processor.scrub"}
 
 
 @pytest.mark.swallows
@@ -146,16 +150,18 @@ def test_start_attributes_come_in_at_the_start_wherever_the_stage_sits() -> None
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(Watcher())
-    # A user's own chain, beside the one the wrapper installs: it writes its facts as the span starts.
-    provider.add_span_processor(BrokenRetries(then=ColdStartProcessor(then=SimpleSpanProcessor(exporter))))
+    # A user's own processors, beside the ones the wrapper installs: they write their facts as the span starts.
+    provider.add_span_processor(BrokenRetries())
+    provider.add_span_processor(ColdStartProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     handler = traced(lambda e, c: "ok", tracer_provider=provider)
     assert handler({}, LambdaContext()) == "ok"
     assert handler({}, LambdaContext()) == "ok"
     invocation_spans = [s for s in exporter.get_finished_spans() if s.name == "orders"]
     assert [s.attributes["faas.coldstart"] for s in invocation_spans] == [True, False]
-    # The wrapper's chain (the same request id twice: the second is a retry).
+    # The wrapper's processors (the same request id twice: the second is a retry).
     assert [s.attributes["serverless.retry.attempt"] for s in invocation_spans] == [1, 2]
-    # The wrapper's chain gave its start attributes to start_span itself: the first processor sees them.
+    # The wrapper gave its processors' start attributes to start_span itself: the first processor sees them.
     assert [attributes["faas.coldstart"] for attributes in seen_at_start if "faas.invocation_id" in attributes] == [
         True,
         False,
@@ -164,111 +170,43 @@ def test_start_attributes_come_in_at_the_start_wherever_the_stage_sits() -> None
 
 
 @pytest.mark.swallows
-def test_adding_stages_share_one_copy_and_a_failing_one_adds_nothing() -> None:
+def test_end_facts_are_the_live_span_s_own_and_a_failing_processor_adds_nothing() -> None:
     class HalfWay(MemoryProcessor):
         name = "half-way"
 
-        def contribute(self, span: Any, invocation: Any) -> Any:
-            raise RuntimeError("contribute bug")
+        def ending(self, span: Any, invocation: Any, end_time: int) -> Any:
+            raise RuntimeError("ending bug")
+
+    first, second = InMemorySpanExporter(), InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(first))  # before the serverless processors
+    provider.add_span_processor(MemoryProcessor())
+    provider.add_span_processor(HalfWay())
+    provider.add_span_processor(CostProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(second))
+    handler = traced(lambda e, c: None, tracer_provider=provider)
+    handler({}, LambdaContext(memory="1024"))
+    handler({}, LambdaContext(memory="1024", request_id="req-2"))
+    for exporter in (first, second):  # every processor on the provider sees them, wherever it sits
+        cold, span = [s for s in exporter.get_finished_spans() if s.name == "orders"]
+        assert cold.attributes["serverless.cost.billed_duration_ms"] > 1  # the measured init is billed too
+        assert span.attributes["serverless.memory.limit_mb"] == 1024
+        assert span.attributes["serverless.memory.peak_mb"] > 0
+        # Billed for the span's own duration: the facts were computed for the time it ended at.
+        duration_ms = (span.end_time - span.start_time) / 1e6
+        assert span.attributes["serverless.cost.billed_duration_ms"] == max(1, math.ceil(duration_ms))
+        (init,) = [s for s in exporter.get_finished_spans() if s.name == "init"]
+        assert "serverless.memory.peak_mb" not in init.attributes  # only invocation spans
+    assert {key for key, _ in _guard.swallowed} == {"processor.half-way"}
+
+
+def test_end_facts_stay_within_the_span_limits() -> None:
+    from opentelemetry.sdk.trace import SpanLimits
 
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    leaf = SimpleSpanProcessor(exporter)
-    provider.add_span_processor(MemoryProcessor(then=HalfWay(then=CostProcessor(then=ScrubbingProcessor(then=leaf)))))
+    provider = TracerProvider(span_limits=SpanLimits(max_attributes=4))
+    provider.add_span_processor(CostProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
     traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="1024"))
     (span,) = [s for s in exporter.get_finished_spans() if s.name == "orders"]
-    assert span.attributes["serverless.memory.limit_mb"] == 1024
-    assert span.attributes["serverless.cost.billed_duration_ms"] >= 1
-    assert {key for key, _ in _guard.swallowed} == {"processor.half-way"}
-    (init,) = [s for s in exporter.get_finished_spans() if s.name == "init"]
-    assert "serverless.memory.peak_mb" not in init.attributes  # only the invocation span
-
-
-def test_adding_stage_transform_on_its_own() -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    seen: list[Any] = []
-
-    class Keep(SpanProcessor):
-        def on_end(self, span: Any) -> None:
-            seen.append((MemoryProcessor().transform(span), CostProcessor().transform(span), span))
-
-    provider.add_span_processor(Keep())
-    traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="2048"))
-    memory, cost, original = seen[-1]
-    assert memory.attributes["serverless.memory.limit_mb"] == 2048 and memory is not original
-    assert "serverless.cost.usd" in cost.attributes and "serverless.memory.peak_mb" not in cost.attributes
-    assert "serverless.cost.usd" not in original.attributes  # the finished span itself is never changed
-
-
-def _secret_spans() -> list[Any]:
-    """Finished spans with secrets in attributes, events and links, twice over (the second time the same
-    values again, so an encoder that remembers fields meets them again), then with changed values."""
-    from opentelemetry.trace import Link, SpanContext, TraceFlags
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracer = provider.get_tracer("someone-else")
-    linked = SpanContext(0x1F, 0x2F, is_remote=True, trace_flags=TraceFlags(1))
-    for password in ("p4ss", "p4ss", "other"):
-        with tracer.start_as_current_span(
-            "GET",
-            attributes={"url.full": f"https://x/y?api_key={password}&page=2", "plain": "a b=c"},
-            links=[Link(linked, {"token": password, "kind": "producer"})],
-        ) as span:
-            span.set_attribute("http.request.header.authorization", f"Bearer {password}.def.ghi")
-            span.set_attribute("db.statement", f"select * from t where password='{password}'")  # noqa: S608  # text, never run
-            span.set_attribute("db.password", 1234)  # not a string: redacted all the same
-            span.set_attribute("aws.s3.key", "reports/2024.csv")
-            span.set_attribute("user.tags", ("token=t0k", "plain"))
-            span.set_attribute("count", 3)
-            span.add_event("login", {"session_id": password, "ok": True})
-    return list(exporter.get_finished_spans())
-
-
-def test_the_exporter_scrubbing_as_it_encodes_sends_what_the_stage_would() -> None:
-    spans = _secret_spans()
-    scrubber = Scrubber()
-    stage = ScrubbingProcessor(scrubber=scrubber)
-    expected = [encode_spans([stage.transform(span)]) for span in spans]
-    encoder = ScrubbingEncoder(Scrubber().value)  # as the exporter holds it: its remembered fields are its own
-    for _ in range(2):  # the second pass reuses remembered fields
-        assert [encoder([span]) for span in spans] == expected
-    # What the encoder remembered for the scrubbed stream never leaks into an unscrubbed encoding.
-    raw = encode_spans(spans[:1])
-    assert b"p4ss" in raw and raw != expected[0]
-    assert all(b"p4ss" not in body and b"other" not in body for body in expected)
-    # Nor does a secret stay in memory as a remembered value once its span is sent.
-    remembered = [raw for raw, _ in encoder._last_fields.values()]
-    assert remembered and not any("p4ss" in repr(raw) or "other" in repr(raw) or raw == 1234 for raw in remembered)
-
-
-def test_the_default_export_chain_hands_scrubbing_to_our_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
-    from otel_serverless.export import DeadlineBatchSpanProcessor
-    from otel_serverless.export._otlp_http import OTLPSpanExporter
-    from tests.otlp_receiver import otlp_receiver
-
-    with otlp_receiver() as receiver:
-        exporter = OTLPSpanExporter(f"{receiver.endpoint}/v1/traces")
-        exporting = DeadlineBatchSpanProcessor(exporter)
-        # No scrubbing stage: the exporter scrubs.
-        assert _stages(export_chain(exporting)) == ([MemoryProcessor, CostProcessor], exporting)
-        provider = TracerProvider()
-        provider.add_span_processor(export_chain(DeadlineBatchSpanProcessor(exporter)))
-        with provider.get_tracer("t").start_as_current_span("GET", attributes={"url.full": "https://x/?token=T0K&a=1"}):
-            pass
-        assert provider.force_flush(5000)
-        ((_, span),) = receiver.spans()
-        (attribute,) = [kv for kv in span.attributes if kv.key == "url.full"]
-        assert attribute.value.string_value == "https://x/?token=[REDACTED]&a=1"
-        provider.shutdown()
-
-    # Any other exporting processor (here one that shows spans to an in-memory exporter) keeps the stage.
-    leaf = SimpleSpanProcessor(OTLPSpanExporter("http://127.0.0.1:9/v1/traces"))
-    assert _stages(export_chain(leaf)) == ([MemoryProcessor, CostProcessor, ScrubbingProcessor], leaf)
-    monkeypatch.setenv("OTEL_SERVERLESS_SCRUB", "false")  # scrubbing off: nothing is handed over
-    plain = OTLPSpanExporter("http://127.0.0.1:9/v1/traces")
-    export_chain(DeadlineBatchSpanProcessor(plain))
-    assert plain.encode is encode_spans
+    assert len(span.attributes) == 4 and span.dropped_attributes > 0  # counted, as the SDK counts any attribute

@@ -21,7 +21,7 @@ from opentelemetry.trace import Link, SpanContext, TraceFlags
 
 from otel_serverless.aws_lambda import _state, traced
 from otel_serverless.processors import export_chain, install
-from otel_serverless.processors._stage import RewrittenSpan
+from otel_serverless.processors._rewrite import RewrittenSpan
 from otel_serverless.processors.scrubbing import REDACTED
 from tests.aws_lambda.conftest import LambdaContext, event
 
