@@ -98,6 +98,8 @@ COST_GB_SECONDS: Final = PREFIX + "cost.gb_seconds"
 COST_COMPUTE_USD: Final = PREFIX + "cost.compute_usd"
 COST_REQUEST_USD: Final = PREFIX + "cost.request_usd"
 COST_USD: Final = PREFIX + "cost.usd"
+#: On a span the scrubbing stage failed on: it went out without its attributes, events, links and status text.
+SCRUB_FAILED: Final = PREFIX + "scrub.failed"
 PAYLOAD_EVENT: Final = PREFIX + "payload.event"
 PAYLOAD_RESPONSE: Final = PREFIX + "payload.response"
 #: With payload capture: the message a producer sent (on its span), a record carried (on its processing span).

@@ -24,6 +24,7 @@ from otel_serverless._scrub import (
     rules,
 )
 from otel_serverless._sdk_spans import has_extras, own_attributes
+from otel_serverless.attributes import SCRUB_FAILED
 from otel_serverless.processors._rewrite import replace
 
 __all__ = [
@@ -60,6 +61,10 @@ class ScrubbingProcessor(SpanProcessor):
             span = self.transform(span)
         except Exception as error:
             report(f"processor.{self.name}", error)
+            try:
+                span = _emptied(span)
+            except Exception:  # not even that: the span is not exported unscrubbed
+                return
         self.then.on_end(span)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -97,3 +102,14 @@ class ScrubbingProcessor(SpanProcessor):
         if attributes is None and events is None and links is None and status is None:
             return span
         return replace(span, attributes=attributes, events=events, links=links, status=status)
+
+
+def _emptied(span: ReadableSpan) -> ReadableSpan:
+    """*span* with nothing a secret could be in (what scrubbing could not clean does not go out)."""
+    return replace(
+        span,
+        attributes={SCRUB_FAILED: True},
+        events=(),
+        links=(),
+        status=Status(span.status.status_code),
+    )

@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from otel_serverless import _guard
 from otel_serverless.aws_lambda import _state, traced
@@ -130,9 +131,20 @@ def test_a_failing_processor_never_loses_the_span() -> None:
     provider = TracerProvider()
     provider.add_span_processor(Broken())
     provider.add_span_processor(BrokenScrubber(then=SimpleSpanProcessor(exporter)))
-    assert traced(lambda e, c: "ok", tracer_provider=provider)({}, LambdaContext()) == "ok"
-    assert [s.name for s in exporter.get_finished_spans()] == ["init", "orders"]
+
+    def handler(event: Any, context: Any) -> str:
+        raise ValueError("password=hunter2")
+
+    with pytest.raises(ValueError, match="hunter2"):  # the handler's own error, unchanged
+        traced(handler, tracer_provider=provider)({"password": "hunter2"}, LambdaContext())
+    init, invocation = exporter.get_finished_spans()
+    assert (init.name, invocation.name) == ("init", "orders")
     assert {key for key, _ in _guard.swallowed} == {"processor.retries", "processor.scrub"}
+    # What the scrubbing stage could not clean goes out emptied, never unscrubbed.
+    assert dict(invocation.attributes or {}) == {"serverless.scrub.failed": True}
+    assert (invocation.events, invocation.links) == ((), ())
+    assert invocation.status.status_code == StatusCode.ERROR and not invocation.status.description
+    assert invocation.end_time is not None
 
 
 @pytest.mark.swallows
