@@ -50,6 +50,7 @@ from opentelemetry.util.re import parse_env_headers
 
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
+from otel_serverless.export import _header_warnings
 from otel_serverless.export._connect import basic_credentials, connect, find_proxy
 from otel_serverless.export._encode import Scrub, ScrubbingEncoder, encode_spans
 from otel_serverless.export._fork import in_child_after_fork
@@ -124,6 +125,7 @@ def _valid_header(name: str, value: str) -> bool:
 
 def _resolve_headers(explicit: Mapping[str, str] | None) -> dict[str, str]:
     raw = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
+    _header_warnings.install()  # the SDK's parser would log a malformed entry, value and all
     merged = dict(parse_env_headers(raw, liberal=True))
     merged.update({key.lower(): value for key, value in (explicit or {}).items()})
     headers = {}

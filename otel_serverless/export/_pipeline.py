@@ -123,9 +123,12 @@ def provider(service_name: str | None) -> TracerProvider:
 
 
 def configure_logging() -> None:
-    """Our own logger's level (``OTEL_SERVERLESS_LOG_LEVEL``)."""
+    """Our own logger's level (``OTEL_SERVERLESS_LOG_LEVEL``), and no header value in the SDK's warnings."""
     level = _settings.read_choice(env.OTEL_SERVERLESS_LOG_LEVEL, _LEVELS, "warning")
     logging.getLogger("otel_serverless").setLevel(level.upper())
+    from otel_serverless.export import _header_warnings
+
+    _header_warnings.install()
 
 
 def reset_for_tests() -> None:

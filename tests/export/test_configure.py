@@ -153,3 +153,30 @@ def test_the_standard_propagators_variable_is_honoured() -> None:
     xray = _run([sys.executable, "-c", code], _clean_env(OTEL_TRACES_EXPORTER="none", OTEL_PROPAGATORS="xray"))
     assert "X-Amzn-Trace-Id" in xray.stdout, xray.stderr
     assert "traceparent" not in xray.stdout
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_a_malformed_header_is_warned_about_without_its_value(protocol: str) -> None:
+    # The SDK's header parser logs a malformed entry in full; header values hold credentials.
+    headers = "x-tenant=acme,Authorization Bearer s3cr3t-t0ken-1,x-api-key=k3y\\u0000,bad name=s3cr3t-2"
+    with otlp_receiver() as receiver:
+        env = _clean_env(
+            OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+            OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+            OTEL_EXPORTER_OTLP_HEADERS=headers,
+        )
+        result = _run([sys.executable, "-c", CODE_FIRST], env)
+        assert result.returncode == 0, result.stderr
+        assert "Header format invalid" in result.stderr  # still said
+        assert "s3cr3t" not in result.stderr and "k3y" not in result.stderr, result.stderr
+        assert "not logged" in result.stderr
+        if protocol == "http/protobuf":
+            assert "child" in _span_names(receiver)  # the well-formed headers still go out
+
+
+def test_only_a_plain_header_name_is_shown() -> None:
+    from otel_serverless.export._header_warnings import hidden
+
+    assert hidden("x-api-key=s3cr3t") == "x-api-key=<value not logged>"
+    assert hidden("Authorization Bearer s3cr3t") == "<an entry of 27 characters, not logged>"
+    assert "s3cr3t" not in hidden("bad name=s3cr3t")
