@@ -413,11 +413,8 @@ def _report_failures(
 def _on_timeout(running: _Running) -> None:
     """On the watchdog thread, shortly before the platform kills the process."""
     invocation = running.invocation
-    with invocation.lock:
-        if invocation.closed:
-            return
-        invocation.closed = True
-        invocation.timed_out = True
+    if not _claim(invocation, timed_out=True):
+        return
     _state.note_timeout(invocation.request_id, invocation.deadline_epoch_ms)
     remaining = _lambda_context.remaining_ms(running.lambda_context)
     event_attributes = {attr.TIMEOUT: True, attr.TIMEOUT_REMAINING_MS: remaining or 0.0}
@@ -427,11 +424,8 @@ def _on_timeout(running: _Running) -> None:
 def _on_memory(running: _Running, resident_mb: float) -> None:
     """On the watchdog thread, when the memory guard saw memory close to the limit."""
     invocation = running.invocation
-    with invocation.lock:
-        if invocation.closed:
-            return
-        invocation.closed = True
-        invocation.near_memory_limit = True
+    if not _claim(invocation, near_memory_limit=True):
+        return
     _state.note_memory(invocation.request_id, invocation.deadline_epoch_ms)
     remaining = _lambda_context.remaining_ms(running.lambda_context)
     event_attributes = {attr.MEMORY_RESIDENT_MB: round(resident_mb, 1), attr.MEMORY_LIMIT_MB: invocation.memory_mb or 0}
@@ -441,6 +435,17 @@ def _on_memory(running: _Running, resident_mb: float) -> None:
         span.set_status(Status(StatusCode.ERROR, "the invocation came close to its memory limit"))
 
     _end_early(running, remaining, mark, "out_of_memory")
+
+
+def _claim(invocation: Invocation, *, timed_out: bool = False, near_memory_limit: bool = False) -> bool:
+    """Close *invocation* from the watchdog thread, saying why; False if it was closed already."""
+    with invocation.lock:
+        if invocation.closed:
+            return False
+        invocation.closed = True
+        invocation.timed_out = timed_out
+        invocation.near_memory_limit = near_memory_limit
+    return True
 
 
 def _end_early(running: _Running, remaining: float | None, mark: Callable[[Any], None], error_type: str) -> None:
