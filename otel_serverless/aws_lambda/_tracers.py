@@ -7,52 +7,44 @@ of its own), so that neither imports the other for it.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
 from otel_serverless import __version__, _invocation
 
-if TYPE_CHECKING:
-    from otel_serverless.processors._stage import Installed
-
 SCOPE: Final = "otel_serverless.aws_lambda"
 
-#: Per provider: the provider, our tracer on it, and the serverless processors installed on it.
-_tracers: dict[int, tuple[object, Tracer, Installed | None]] = {}
+#: Per provider: the provider and our tracer on it.
+_tracers: dict[int, tuple[object, Tracer]] = {}
 _tracers_lock = threading.Lock()
 _tracked: set[int] = set()
 
 
 def tracer_for(provider: Any) -> Tracer:
     """Our tracer on *provider* (None: the global one); installs our processors on an SDK provider."""
-    return tracer_and_processors(provider)[0]
-
-
-def tracer_and_processors(provider: Any) -> tuple[Tracer, Installed | None]:
     target = provider if provider is not None else trace.get_tracer_provider()
     key = id(target)
     cached = _tracers.get(key)
     if cached is None or cached[0] is not target:
         with _tracers_lock:
-            installed = _install(target)
-            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target), installed)
-    return cached[1], cached[2]
+            _install(target)
+            cached = _tracers[key] = (target, trace.get_tracer(SCOPE, __version__, tracer_provider=target))
+    return cached[1]
 
 
-def _install(provider: Any) -> Installed | None:
-    """Our processors on an SDK *provider*; the serverless ones, if any are enabled."""
+def _install(provider: Any) -> None:
+    """Our processors on an SDK *provider*: the serverless ones, and the open spans' keeper."""
     from opentelemetry.sdk.trace import TracerProvider
 
     if not isinstance(provider, TracerProvider):
-        return None
+        return
     from otel_serverless import processors
     from otel_serverless.aws_lambda import _snapstart
 
     _snapstart.providers.add(provider)  # its resource is renewed after a SnapStart restore
-    installed = processors.install(provider)
+    processors.install(provider)
     if id(provider) not in _tracked:
         _tracked.add(id(provider))
         provider.add_span_processor(_invocation.OpenSpans())
-    return installed if installed.processors else None

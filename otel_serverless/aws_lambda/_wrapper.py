@@ -124,7 +124,7 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
     config = _config()
     if config.disabled:
         return None
-    tracer, processors = _tracers.tracer_and_processors(provider)
+    tracer = _tracers.tracer_for(provider)
     _correlate_logs()
     trigger = detect(event, lambda_context)
     request_id = _lambda_context.text(lambda_context, "aws_request_id") or str(uuid.uuid4())
@@ -169,9 +169,6 @@ def _start(event: Any, lambda_context: Any, provider: Any) -> _Running | None:
         links = [*links, *_killed.links(killed)]  # the killed invocation's span, in its own trace
     if config.payload:
         attributes[attr.PAYLOAD_EVENT] = _payload.render(event)
-    if processors is not None:
-        # Their start-time facts (cold start, retries) go in with the span's own attributes.
-        attributes.update(processors.start_attributes(invocation))
 
     starting = _invocation._starting.set(invocation)
     try:

@@ -4,10 +4,7 @@ The SDK makes a span read-only as soon as ``end()`` starts, so the facts about a
 invocation go on its span while it is live, each at the moment it is known:
 
 * :meth:`ServerlessProcessor.start_attributes` — known up front (cold start, retries):
-  the span's own attributes from ``start_span`` on. The handler wrapper asks the
-  processors :func:`~otel_serverless.processors.install` put on its provider before it
-  starts the span; a processor added to a provider on its own writes them as the
-  invocation span starts.
+  written in one call as the invocation span starts (``on_start``, inside ``start_span``).
 * :meth:`ServerlessProcessor.started` — what must begin with the invocation (the memory
   high-water mark) or what attributes cannot say (an event).
 * :meth:`ServerlessProcessor.ending` — known only at the end (peak memory, cost): set on
@@ -55,32 +52,26 @@ class ServerlessProcessor(SpanProcessor):
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         invocation = _invocation.starting()
         if invocation is not None:
-            _started(span, invocation, (self,), write_start_attributes=True)
+            _started(span, invocation, (self,))
 
 
 class Installed(SpanProcessor):
     """The enabled serverless processors as one processor on a provider (what ``install`` adds).
 
     The provider calls each of its processors for every span: one for all of them is
-    called once. The handler wrapper gives their start attributes to ``start_span``
-    (:meth:`start_attributes`); as the span starts, the rest of their work follows.
-    Only ``install`` makes one, so the wrapper always finds the one on its provider.
+    one call per span, and their start attributes go into the span in one write.
     """
 
     def __init__(self, processors: Iterable[ServerlessProcessor]) -> None:
         self.processors = tuple(processors)
 
-    def start_attributes(self, invocation: Invocation) -> dict[str, AttributeValue]:
-        """What every processor says the invocation span starts with."""
-        return _start_attributes(invocation, self.processors)
-
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         invocation = _invocation.starting()
         if invocation is not None:
-            _started(span, invocation, self.processors, write_start_attributes=False)
+            _started(span, invocation, self.processors)
 
 
-def _start_attributes(invocation: Invocation, processors: tuple[ServerlessProcessor, ...]) -> dict[str, AttributeValue]:
+def _started(span: Span, invocation: Invocation, processors: tuple[ServerlessProcessor, ...]) -> None:
     found: dict[str, AttributeValue] = {}
     for processor in processors:
         try:
@@ -90,19 +81,8 @@ def _start_attributes(invocation: Invocation, processors: tuple[ServerlessProces
             continue
         if attributes:
             found.update(attributes)
-    return found
-
-
-def _started(
-    span: Span, invocation: Invocation, processors: tuple[ServerlessProcessor, ...], *, write_start_attributes: bool
-) -> None:
-    if write_start_attributes:
-        attributes = _start_attributes(invocation, processors)
-        if attributes:
-            try:
-                span.set_attributes(attributes)
-            except Exception as error:
-                report("processor.start_attributes", error)
+    if found:
+        span.set_attributes(found)
     for processor in processors:
         try:
             processor.started(span, invocation)
