@@ -11,8 +11,12 @@ from typing import Any
 Result = dict[str, Any]
 
 
-def result(what: str, ours: float, peer: float, unit: str, target: str, *, note: str = "") -> Result:
-    """One figure: ours and the peer's, measured side by side; *target* is ``"<= 0.25"`` or ``">= 1.5"``."""
+def result(what: str, ours: float, peer: float, unit: str, target: str | None, *, note: str = "") -> Result:
+    """One figure: ours and the peer's, measured side by side.
+
+    *target* is ``"<= 0.25"`` or ``">= 1.5"``; None for an informational row (G3, G4 and G7
+    since #18), which is reported and neither passes nor fails.
+    """
     ratio = ours / peer if peer else math.inf
     return {
         "what": what,
@@ -21,7 +25,7 @@ def result(what: str, ours: float, peer: float, unit: str, target: str, *, note:
         "unit": unit,
         "ratio": ratio,
         "target": target,
-        "pass": meets(ratio, target),
+        "pass": None if target is None else meets(ratio, target),
         "note": note,
     }
 
@@ -38,6 +42,14 @@ def unavailable(what: str, target: str, reason: str) -> Result:
         "pass": None,
         "note": f"not available: {reason}",
     }
+
+
+def verdict(item: Result) -> str:
+    """``pass`` or ``FAIL`` against the target; ``info`` for a figure without one; ``n/a`` without a figure."""
+    passed = item.get("pass")
+    if passed is None:
+        return "n/a" if item.get("ratio") is None else "info"
+    return "pass" if passed else "FAIL"
 
 
 def meets(ratio: float, target: str) -> bool:
@@ -86,7 +98,7 @@ def table(results: Mapping[str, Result], *, markdown: bool = False) -> str:
     header = ("id", "what", "ours", "peer", "unit", "ratio", "target", "result")
     rows = []
     for key, item in results.items():
-        verdict = {True: "pass", False: "FAIL", None: "n/a"}[item.get("pass")]
+        found = verdict(item)
         ratio = "—" if item.get("ratio") is None else f"{item['ratio']:.3f}×"
         target = (item.get("target") or "—").replace("<=", "≤").replace(">=", "≥") + ("×" if item.get("target") else "")
         rows.append(
@@ -98,7 +110,7 @@ def table(results: Mapping[str, Result], *, markdown: bool = False) -> str:
                 str(item.get("unit", "")),
                 ratio,
                 target,
-                verdict if not item.get("note") else f"{verdict} ({item['note']})",
+                found if not item.get("note") else f"{found} ({item['note']})",
             )
         )
     if markdown:

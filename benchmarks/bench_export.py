@@ -184,11 +184,12 @@ def g7(endpoint: str, smoke: bool) -> dict[str, Result]:
     ours_exporter.shutdown()
     peer_exporter.shutdown()  # type: ignore[no-untyped-call]
     unit = "spans/CPU-s"
+    # Informational since #18 (no target): throughput users do not feel; G6 gates the flush.
     return {
-        "G7": result("exporter throughput (encode + send OTLP/HTTP)", ours, peer, unit, ">= 1.5", note=note),
-        "G7-encode": result("  of which: encoder alone", encode_ours, encode_peer, unit, ">= 1.5", note=note),
+        "G7": result("exporter throughput (encode + send OTLP/HTTP)", ours, peer, unit, None, note=note),
+        "G7-encode": result("  of which: encoder alone", encode_ours, encode_peer, unit, None, note=note),
         "G7-sender": result(
-            "  of which: our sender with the SDK encoder", sender_ours, sender_peer, unit, ">= 1.0", note=note
+            "  of which: our sender with the SDK encoder", sender_ours, sender_peer, unit, None, note=note
         ),
     }
 

@@ -68,7 +68,7 @@ def run(smoke: bool = False) -> dict[str, Result]:
             median(timings["ours"]) * 1e6,
             median(timings["peer"]) * 1e6,
             "µs/span",
-            "<= 1.15",
+            None,  # informational since #18 (was <= 1.15): a few µs per span nobody feels
             note=f"median of {rounds} alternating rounds of {spans} spans",
         )
     }

@@ -21,11 +21,8 @@ decodes to JSON (Kinesis data) is decoded, and where it held a secret the scrubb
 JSON replaces it.
 
 This module holds the rules, below every layer that records data: the scrubbing stage
-(:class:`otel_serverless.processors.scrubbing.ScrubbingProcessor`), the exporter that
-scrubs as it encodes, the handler wrapper, the log events and our own log lines all use
-them. Where our batch processor and OTLP exporter follow, the stage is not built at all:
-the exporter applies :meth:`Scrubber.value` to each value as it encodes it
-(``processors.export_chain``), with the same result.
+(:class:`otel_serverless.processors.scrubbing.ScrubbingProcessor`, in front of every
+exporter), the handler wrapper, the log events and our own log lines all use them.
 
 The handler wrapper scrubs captured payloads structurally with the same rules
 before they are even recorded, so they stay clean under any provider, and an
@@ -253,11 +250,7 @@ class Scrubber:
         return changed
 
     def value(self, key: str, value: AttributeValue) -> AttributeValue:
-        """One attribute's value as :meth:`scrub_in_place` leaves it (the same object when clean).
-
-        What an exporter that scrubs as it encodes calls (see :func:`export_chain`); it
-        calls this only for values it has not met under the same key just before.
-        """
+        """One attribute's value as :meth:`scrub_in_place` leaves it (the same object when clean)."""
         secret = self._verdicts.get(key)
         if secret is None:
             secret = self.secret_attribute(key)

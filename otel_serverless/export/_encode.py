@@ -30,11 +30,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanContext, Status
 
-__all__ = ["Scrub", "ScrubbingEncoder", "encode_spans"]
-
-#: Rewrites one attribute's value before it is encoded (key, value -> value; the same object
-#: when unchanged): what a :class:`ScrubbingEncoder` applies.
-Scrub = Callable[[str, Any], Any]
+__all__ = ["encode_spans"]
 
 _DOUBLE = struct.Struct("<d").pack
 _FIXED64 = struct.Struct("<Q").pack
@@ -203,55 +199,13 @@ def _int64(value: int) -> bytes:
     return _varint(value + _UINT64)
 
 
-# Most span attributes repeat their value in every invocation (function, region, queue,
-# operation, memory, price): the last encoded field of each span attribute key is kept and
-# reused while the value stays the same. A value is reused only where equal values always
-# encode alike: the stored value's type must match (True == 1 but they encode differently),
-# a float is kept unless it is zero (-0.0 == 0.0), a tuple only when all its items are str
-# (an equal tuple then holds equal strings).
-_REMEMBERED_MAX_CHARS = 256
-_REMEMBERED_MAX_ITEMS = 16
-_last_fields: dict[str, tuple[object, bytes]] = {}
-
-
-def _remembered(value: object) -> bool:
-    kind = type(value)
-    if kind is str:
-        return len(value) <= _REMEMBERED_MAX_CHARS  # type: ignore[arg-type]  # a str
-    if kind is int or kind is bool:
-        return True
-    if kind is float:
-        return value != 0.0
-    if kind is tuple:
-        return len(value) <= _REMEMBERED_MAX_ITEMS and all(  # type: ignore[arg-type]  # a tuple
-            type(item) is str and len(item) <= _REMEMBERED_MAX_CHARS
-            for item in value  # type: ignore[attr-defined]  # a tuple
-        )
-    return False
-
-
-def _attributes(
-    tag: bytes,
-    attributes: Mapping[str, Any] | None,
-    scrub: Scrub | None = None,
-    last_fields: dict[str, tuple[object, bytes]] | None = None,
-) -> list[bytes]:
-    """The fields of *attributes*, each value through *scrub* if given.
-
-    With *last_fields* (span attributes), a value met under the same key just before
-    reuses that field, scrub included: only new values are scrubbed and encoded.
-    """
+def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]:
+    """The KeyValue fields of *attributes*, each under *tag*."""
     if not attributes:
         return []
     encoded = []
-    for key, raw in attributes.items():
-        if last_fields is not None:
-            last = last_fields.get(key)
-            if last is not None and last[0] == raw and type(last[0]) is type(raw):
-                encoded.append(last[1])
-                continue
-        value = raw if scrub is None else scrub(key, raw)
-        if type(value) is str:  # the usual new value (ids), written here without four calls
+    for key, value in attributes.items():
+        if type(value) is str:  # the usual value, written here rather than through _any_value and _text
             data = value.encode("utf-8", "replace")
             size = len(data)
             any_value = _ANY_STRING + (_SMALL[size] if size < 128 else _varint(size)) + data
@@ -267,13 +221,7 @@ def _attributes(
         size = len(any_value)
         payload = _key(key) + _KV_VALUE + (_SMALL[size] if size < 128 else _varint(size)) + any_value
         size = len(payload)
-        field = tag + (_SMALL[size] if size < 128 else _varint(size)) + payload
-        encoded.append(field)
-        # A value the scrub changed is not kept: no secret outlives its span in this cache.
-        if last_fields is not None and value is raw and _remembered(raw):
-            if len(last_fields) >= _KEY_CACHE_LIMIT:
-                last_fields.clear()
-            last_fields[key] = (raw, field)
+        encoded.append(tag + (_SMALL[size] if size < 128 else _varint(size)) + payload)
     return encoded
 
 
@@ -282,45 +230,40 @@ def _trace_state(context: SpanContext) -> str:
     return ",".join([f"{key}={value}" for key, value in state.items()]) if state else ""
 
 
-def _event(event: Event, scrub: Scrub | None) -> bytes:
+def _event(event: Event) -> bytes:
     parts = [_EVENT_TIME, _FIXED64(event.timestamp)] if event.timestamp else []
     if event.name:
         parts.append(_text(_EVENT_NAME, event.name))
-    parts += _attributes(_EVENT_ATTRIBUTE, event.attributes, scrub)
+    parts += _attributes(_EVENT_ATTRIBUTE, event.attributes)
     if dropped := event.dropped_attributes:
         parts += (_EVENT_DROPPED, _varint(dropped))
     return _field(_SPAN_EVENT, b"".join(parts))
 
 
-def _link(link: Link, scrub: Scrub | None) -> bytes:
+def _link(link: Link) -> bytes:
     linked = link.context
     parts = [_LINK_TRACE_ID, linked.trace_id.to_bytes(16, "big"), _LINK_SPAN_ID, linked.span_id.to_bytes(8, "big")]
     state = _trace_state(linked)
     if state:
         parts.append(_text(_LINK_TRACE_STATE, state))
-    parts += _attributes(_LINK_ATTRIBUTE, link.attributes, scrub)
+    parts += _attributes(_LINK_ATTRIBUTE, link.attributes)
     if dropped := link.dropped_attributes:
         parts += (_LINK_DROPPED, _varint(dropped))
     parts += (_LINK_FLAGS, _FLAGS_REMOTE if linked.is_remote else _FLAGS_LOCAL)
     return _field(_SPAN_LINK, b"".join(parts))
 
 
-#: The pseudo-key a status description goes through the scrub under (as the scrubbing stage does).
-_STATUS_KEY = "otel.status_description"
-
-
-def _status(status: Status, scrub: Scrub | None) -> bytes:
+def _status(status: Status) -> bytes:
     # The SDK encoder always sets a status, even an unset one (an empty message).
     parts = []
     if description := status.description:
-        # An exception's message ends up here: it is scrubbed like any attribute value.
-        parts.append(_text(_STATUS_MESSAGE, str(description if scrub is None else scrub(_STATUS_KEY, description))))
+        parts.append(_text(_STATUS_MESSAGE, description))
     if code := status.status_code._value_:
         parts += (_STATUS_CODE, _varint(code))
     return _field(_SPAN_STATUS, b"".join(parts))
 
 
-def _span(span: ReadableSpan, scrub: Scrub | None, last_fields: dict[str, tuple[object, bytes]]) -> bytes:
+def _span(span: ReadableSpan) -> bytes:
     context = span.context
     assert context is not None  # an exported span always has one
     parts = [_SPAN_TRACE_ID, context.trace_id.to_bytes(16, "big"), _SPAN_SPAN_ID, context.span_id.to_bytes(8, "big")]
@@ -340,18 +283,18 @@ def _span(span: ReadableSpan, scrub: Scrub | None, last_fields: dict[str, tuple[
         _FIXED64(span.end_time or 0),
     )
     found = contents(span)
-    parts += _attributes(_SPAN_ATTRIBUTE, found.attributes, scrub, last_fields)
+    parts += _attributes(_SPAN_ATTRIBUTE, found.attributes)
     if dropped := found.dropped_attributes:
         parts += (_SPAN_DROPPED_ATTRIBUTES, _varint(dropped))
     if found.events:
-        parts += [_event(event, scrub) for event in found.events]
+        parts += [_event(event) for event in found.events]
     if dropped := found.dropped_events:
         parts += (_SPAN_DROPPED_EVENTS, _varint(dropped))
     if found.links:
-        parts += [_link(link, scrub) for link in found.links]
+        parts += [_link(link) for link in found.links]
     if dropped := found.dropped_links:
         parts += (_SPAN_DROPPED_LINKS, _varint(dropped))
-    parts += (_status(span.status, scrub), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
+    parts += (_status(span.status), _SPAN_FLAGS, _FLAGS_REMOTE if parent and parent.is_remote else _FLAGS_LOCAL)
     return b"".join(parts)
 
 
@@ -404,29 +347,6 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     cannot carry (an integer beyond int64, an unknown type) is left out with a
     warning; the rest of the span is sent.
     """
-    return _request(spans, None, _last_fields)
-
-
-class ScrubbingEncoder:
-    """:func:`encode_spans` with every span, event and link attribute value and every status
-    description through *scrub* first.
-
-    How an exporter scrubs as it encodes (see ``processors.export_chain``). Resource and
-    scope attributes are the process's own and are not scrubbed. The fields it remembers
-    are its own: a remembered field is that of a value's scrubbed form, which only its
-    scrub gives.
-    """
-
-    def __init__(self, scrub: Scrub) -> None:
-        self.scrub = scrub
-        self._last_fields: dict[str, tuple[object, bytes]] = {}
-
-    def __call__(self, spans: Sequence[ReadableSpan]) -> bytes:
-        return _request(spans, self.scrub, self._last_fields)
-
-
-def _request(spans: Sequence[ReadableSpan], scrub: Scrub | None, last_fields: dict[str, tuple[object, bytes]]) -> bytes:
-    """:func:`encode_spans`' request, each value through *scrub* if given, remembering in *last_fields*."""
     # Grouped by identity first: Resource.__hash__ serializes all its attributes to
     # JSON, too slow to pay per span. Equal resources are merged afterwards.
     by_identity: dict[int, tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = {}
@@ -435,7 +355,7 @@ def _request(spans: Sequence[ReadableSpan], scrub: Scrub | None, last_fields: di
         group = by_identity.get(id(resource))
         if group is None:
             group = by_identity[id(resource)] = (resource, {})
-        group[1].setdefault(span.instrumentation_scope or None, []).append(_span(span, scrub, last_fields))
+        group[1].setdefault(span.instrumentation_scope or None, []).append(_span(span))
 
     merged: list[tuple[Resource, dict[InstrumentationScope | None, list[bytes]]]] = []
     for resource, scopes in by_identity.values():

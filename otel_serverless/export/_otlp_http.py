@@ -52,7 +52,7 @@ from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
 from otel_serverless.export import _header_warnings
 from otel_serverless.export._connect import basic_credentials, connect, find_proxy
-from otel_serverless.export._encode import Scrub, ScrubbingEncoder, encode_spans
+from otel_serverless.export._encode import encode_spans
 from otel_serverless.export._fork import in_child_after_fork
 from otel_serverless.export._http1 import Exchange, Response, authority, request_head
 
@@ -284,16 +284,6 @@ class OTLPSpanExporter(SpanExporter):
         self._rejected_lock = threading.Lock()
         # A forked child gets the lock as some parent thread held it, and the parent's socket.
         in_child_after_fork(self._renew_after_fork)
-
-    def scrub_on_encode(self, scrub: Scrub) -> None:
-        """Pass every span, event and link attribute value through *scrub* as it is encoded.
-
-        How the scrubbing stage hands its work over when this exporter is the only one
-        to see the spans after it (``processors.export_chain``): the same bytes go out,
-        without a pass over every span's attributes at its end, and a value the encoder
-        met just before is neither scrubbed nor encoded again.
-        """
-        self.encode = ScrubbingEncoder(scrub)
 
     # -- SpanExporter ----------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:

@@ -236,7 +236,8 @@ def test_resources_and_scopes_encoded_once_stay_correct_across_many_of_them() ->
     assert len(_encode._encoded) <= _encode._ENCODED_LIMIT
 
 
-def test_repeated_attribute_values_reuse_their_encoding_only_while_equal_and_of_the_same_type() -> None:
+def test_equal_values_of_different_types_each_keep_their_own_type() -> None:
+    # True == 1 == 1.0 and -0.0 == 0.0, yet each is sent as what it is, span after span.
     provider, exporter = _provider(Resource({}))
     tracer = provider.get_tracer("t")
     values: list[Any] = [
@@ -247,8 +248,7 @@ def test_repeated_attribute_values_reuse_their_encoding_only_while_equal_and_of_
     for value in values:
         with tracer.start_as_current_span("s", attributes={"k": value}):
             pass
-        # One export per span, as per invocation: each sees the previous one's remembered field.
-        spans = exporter.get_finished_spans()[-1:]
+        spans = exporter.get_finished_spans()[-1:]  # one export per span, as per invocation
         request = _decode_and_compare(spans)
         sent = request.resource_spans[0].scope_spans[0].spans[0].attributes[0].value
         assert sent.WhichOneof("value") == {

@@ -224,3 +224,51 @@ def test_end_facts_stay_within_the_span_limits() -> None:
     traced(lambda e, c: None, tracer_provider=provider)({}, LambdaContext(memory="1024"))
     (span,) = [s for s in exporter.get_finished_spans() if s.name == "orders"]
     assert len(span.attributes) == 4 and span.dropped_attributes > 0  # counted, as the SDK counts any attribute
+
+
+def _send_secrets(provider: TracerProvider) -> None:
+    """Spans with secrets in attributes, events, links and the status, ended on *provider*."""
+    from opentelemetry.trace import Link, SpanContext, Status, StatusCode, TraceFlags
+
+    tracer = provider.get_tracer("someone-else")
+    linked = SpanContext(0x1F, 0x2F, is_remote=True, trace_flags=TraceFlags(1))
+    for password in ("p4ss", "other"):
+        with tracer.start_as_current_span(
+            "GET",
+            attributes={"url.full": f"https://x/y?api_key={password}&page=2", "plain": "a b=c"},
+            links=[Link(linked, {"token": password, "kind": "producer"})],
+        ) as span:
+            span.set_attribute("http.request.header.authorization", f"Bearer {password}.def.ghi")
+            span.set_attribute("db.statement", f"select * from t where password='{password}'")  # noqa: S608  # text, never run
+            span.set_attribute("db.password", 1234)  # not a string: redacted all the same
+            span.set_attribute("user.tags", ("token=t0k", "plain"))
+            span.add_event("login", {"session_id": password, "ok": True})
+            span.set_status(Status(StatusCode.ERROR, f"ValueError: password={password} for ann"))
+
+
+def test_the_default_export_chain_scrubs_in_front_of_our_exporter() -> None:
+    from otel_serverless.export import DeadlineBatchSpanProcessor
+    from otel_serverless.export._otlp_http import OTLPSpanExporter
+    from tests.otlp_receiver import otlp_receiver
+
+    with otlp_receiver() as receiver:
+        # As configure() builds it: our batch processor and exporter behind the scrubbing stage.
+        exporting = DeadlineBatchSpanProcessor(OTLPSpanExporter(f"{receiver.endpoint}/v1/traces"))
+        chain = export_chain(exporting)
+        assert isinstance(chain, ScrubbingProcessor) and chain.then is exporting
+        provider = TracerProvider()
+        provider.add_span_processor(chain)
+        _send_secrets(provider)
+        assert provider.force_flush(5000)
+        provider.shutdown()
+    received = b"".join(request.SerializeToString() for request in receiver.requests)
+    assert len(receiver.spans()) == 2
+    for secret in (b"p4ss", b"other", b"t0k", b"1234"):
+        assert secret not in received, secret
+    for _, span in receiver.spans():
+        values = {kv.key: kv.value for kv in span.attributes}
+        assert values["url.full"].string_value.endswith("?api_key=[REDACTED]&page=2")
+        assert values["plain"].string_value == "a b=c"
+        assert span.status.message == "ValueError: password=[REDACTED]"
+        assert span.events[0].attributes[0].value.string_value == "[REDACTED]"
+        assert span.links[0].attributes[0].value.string_value == "[REDACTED]"

@@ -5,8 +5,8 @@ carrier: SQS bodies, SNS→SQS envelopes, Kinesis base64 data, EventBridge detai
 requests, responses, log lines, exception messages, URLs) is one invocation of a traced
 handler with payload capture on, its records processed with ``traced_records``, its log
 lines on the span. The spans go out through the export pipeline ``configure()`` builds —
-the scrubbing stage in front of our OTLP exporter (the default) or of the SDK's exporter —
-to a real OTLP receiver on 127.0.0.1. Counted: cases whose secret appears
+the scrubbing stage in front of our batch processor and OTLP exporter (the default), or
+of the SDK's — to a real OTLP receiver on 127.0.0.1. Counted: cases whose secret appears
 anywhere in the received bytes or in our own log lines (README, "Reliability and security").
 """
 
@@ -45,9 +45,9 @@ def receiver(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Receive
 def _provider(path: str, endpoint: str) -> TracerProvider:
     provider = TracerProvider()
     install(provider)
-    if path == "exporter":  # the default: our exporter
+    if path == "ours":  # the default: our batch processor and exporter
         exporting: Any = DeadlineBatchSpanProcessor(OTLPSpanExporter(endpoint))
-    else:  # the SDK's own exporter
+    else:  # the SDK's own batch processor and exporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as SdkExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
@@ -91,7 +91,7 @@ def _leaks(case: Case, exported: bytes, logged: str) -> list[str]:
     return [needle for needle in case.secret.needles if needle.encode() in exported or needle in logged]
 
 
-@pytest.mark.parametrize(("path", "capture"), [("exporter", True), ("sdk-exporter", True), ("exporter", False)])
+@pytest.mark.parametrize(("path", "capture"), [("ours", True), ("sdk", True), ("ours", False)])
 def test_no_secret_of_the_corpus_is_exported(
     path: str, capture: bool, receiver: Receiver, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
