@@ -317,6 +317,11 @@ def _reshaped(sample: Any) -> list[Any]:
         variants.append({**sample, "requestContext": {**request, "http": "not a mapping"}})
         variants.append({**sample, "requestContext": {k: v for k, v in request.items() if k != "http"}})
         variants.append({**sample, "httpMethod": "GET", "requestContext": {**request, "http": {"method": "GET"}}})
+        # What tells WebSocket and Function URL events apart: a connection id, the domain.
+        variants.append({**sample, "requestContext": {k: v for k, v in request.items() if k != "connectionId"}})
+        variants.append({**sample, "requestContext": {**request, "connectionId": "c-1", "eventType": "MESSAGE"}})
+        variants.append({**sample, "requestContext": {**request, "domainName": "u1.lambda-url.us-east-1.on.aws"}})
+        variants.append({**sample, "requestContext": {**request, "domainName": ["u1.lambda-url.", "not text"]}})
     return variants
 
 
