@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -218,6 +219,29 @@ def test_every_sample_replays_through_the_wrapper(name: str, spans: InMemorySpan
     assert attributes["cloud.account.id"] == "123456789012"
     assert attributes.get("serverless.trigger.origin") == ORIGIN.get(name)
     assert attributes.get("serverless.trigger.via") == VIA.get(name)
+
+
+def _sqs_delivering(body: str) -> dict[str, Any]:
+    sample = event("sqsEvent")
+    return {**sample, "Records": [{**sample["Records"][0], "body": body}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "origin"),
+    [
+        (json.dumps(event("eventBridgeEvent")), "eventbridge"),
+        (json.dumps(event("s3EventBridgeNotificationObjectCreatedEvent")), "s3"),
+        (json.dumps(event("s3Event")), "s3"),
+        (json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "hi"}), "sns"),
+        (json.dumps({"Type": "Notification", "TopicArn": "arn", "Message": json.dumps(event("s3Event"))}), "s3"),
+        # The user's own JSON, with or without a word of the services' in it: no origin.
+        (json.dumps({"order": 42, "lines": [{"sku": "a", "qty": 1}] * 50}), None),
+        (json.dumps({"note": "detail-type and TopicArn are words here", "source": "aws:s3"}), None),
+        (json.dumps({"detail-type": 3, "source": "shop", "detail": {}}), None),
+    ],
+)
+def test_the_origin_of_a_delivered_body(body: str, origin: str | None) -> None:
+    assert detect(_sqs_delivering(body), LambdaContext()).origin == origin
 
 
 def test_http_attributes_follow_the_conventions() -> None:
