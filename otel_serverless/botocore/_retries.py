@@ -122,7 +122,7 @@ def _on_needs_retry(**kwargs: Any) -> None:
         attempt = kwargs.get("attempts")
         if not isinstance(attempt, int):
             return
-        failure = _failure(kwargs, attempt) if attempt == 1 else None
+        failure = _failure(kwargs, attempt)
         if attempt == 1 and failure is None:
             return  # the usual call, answered at the first attempt: its 0 is on the span already
         span = call_span()
@@ -140,7 +140,6 @@ def _on_needs_retry(**kwargs: Any) -> None:
                 event, at = state.pending
                 span.add_event(attr.AWS_RETRY_EVENT, event, timestamp=at)
                 state.pending = None
-            failure = _failure(kwargs, attempt)
         if failure is not None:
             state.pending = (failure, time.time_ns())
             if failure.get(attr.AWS_THROTTLED):
