@@ -26,8 +26,6 @@ _CLEAR_REFS: Final = "/proc/self/clear_refs"
 _STATUS: Final = "/proc/self/status"
 _STATM: Final = "/proc/self/statm"
 _RESET_HIGH_WATER: Final = b"5"
-#: A mark this close above the resident set is taken as the invocation's own (no reset).
-RESET_SLACK_MB: Final = 1.0
 _PAGE_MB: Final = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / (1024 * 1024)
 
 
@@ -122,17 +120,11 @@ class Watermark:
         self._baseline = 0.0
 
     def start(self) -> None:
-        peak = process_peak_mb()
-        resident = resident_mb()
-        if resident is not None and peak - resident <= RESET_SLACK_MB:
-            # The mark is where memory is now: it is this invocation's from here, no reset
-            # needed (the reset takes the process's memory-map lock: 1 to 15 µs, the more
-            # the more threads run; usually only the invocation after a heavier one pays it).
-            self._exact = True
-            return
+        # One write that resets the mark, rather than reading the peak and the resident set
+        # to learn whether a reset is needed: fewer system calls on every invocation.
         self._exact = reset_high_water()
         if not self._exact:
-            self._baseline = peak
+            self._baseline = process_peak_mb()
 
     def peak_mb(self) -> tuple[float, bool]:
         """The invocation's peak, and whether it reached it itself (False: a process peak

@@ -7,10 +7,11 @@
   per AWS call, as upstream's does for its own.
 * ``BaseClient._emit_api_params`` (inside the call, after the user's
   ``before-parameter-build`` handlers and boto3's own transforms, right before
-  serialisation): inject. Being inside botocore's own call, it runs innermost
-  whatever order instrumentors were applied in, so the current span there is
-  the call's span, ours or upstream's. It returns *new* params; the caller's
-  objects are never changed.
+  serialisation): inject, and put the resource the call names on the call's
+  span (every call's, see :mod:`._retries`). Being inside botocore's own call,
+  it runs innermost whatever order instrumentors were applied in, so the current
+  span there is the call's span, ours or upstream's. It returns *new* params;
+  the caller's objects are never changed.
 * The client's ``after-call`` event (inside the call, once the response is
   parsed): record a successful response (message ids, correlation ids, …) on the
   call's span. Inside, because upstream's span has ended by the time the call
@@ -89,7 +90,6 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     # try/except rather than guard() on this path: a context manager per block is
     # measurable in the warm invocation (benchmark G5).
     try:
-        _retries.watch(instance)
         _watch(instance)
         active, params = _start(instance, args[0], params)
     except Exception as error:
@@ -119,11 +119,12 @@ def make_api_call(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
 
 
 def _watch(client: Any) -> None:
-    """Record responses on *client*'s calls (registered once per client)."""
+    """Record responses and retries on *client*'s calls (registered once per client)."""
     events = client.meta.events
     if events in _watched:
         return
     events.register("after-call", _on_after_call, unique_id=_UNIQUE)
+    _retries.watch(events)
     _watched.add(events)
 
 
@@ -174,16 +175,20 @@ def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, 
 
 def emit_api_params(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     params = wrapped(*args, **kwargs)
-    active = _current.get()
-    if active is None or active.injected:
-        return params
     try:
-        model = kwargs.get("operation_model", args[1] if len(args) > 1 else None)
-        call = active.extension.call
-        if getattr(model, "name", None) != call.operation or instance.meta.service_model.service_name != call.service:
-            return params  # a nested call (credentials, …) made during ours
-        active.injected = True
-        return _inject(active, params)
+        service = instance.meta.service_model.service_name
+        active = _current.get()
+        if active is not None and not active.injected:
+            model = kwargs.get("operation_model", args[1] if len(args) > 1 else None)
+            call = active.extension.call
+            if getattr(model, "name", None) == call.operation and service == call.service:
+                active.injected = True
+                return _inject(active, params)
+        # Any other call (or one nested in ours: credentials, …) gets the resource it names.
+        if isinstance(params, MAPPING):
+            span = _retries.call_span()
+            if span is not None:
+                span.set_attributes(_retries.call_attributes(service, params))
     except Exception as error:
         report("botocore.inject", error)
     return params
@@ -193,6 +198,8 @@ def _inject(active: _Active, params: Any) -> Any:
     extension, call = active.extension, active.extension.call
     if active.span is None and _upstream.current_span_is_upstream():
         active.annotated = trace.get_current_span()
+    # One set_attributes for the span: the resource and retries first, as the call is sent.
+    attributes = _retries.call_attributes(call.service, params) if isinstance(params, MAPPING) else {}
     propagating = call.service not in _config.read().exclude
     undoing = extension.upstream_injects and _upstream.active()
     if propagating or undoing:  # the fields are built only for what uses them
@@ -201,7 +208,7 @@ def _inject(active: _Active, params: Any) -> Any:
             params = extension.undo_upstream(params, fields)
         if propagating:
             params = extension.inject(params, fields)
-    attributes = extension.attributes(params)
+    attributes.update(extension.attributes(params))
     attributes.update(_propagation_summary(call))
     if _capture.enabled():
         sent = extension.message(call.params)  # the caller's message, without what we added

@@ -13,19 +13,21 @@ the call's span:
   answers, so the final answer never adds one;
 * ``serverless.aws.throttled_attempts``: how many attempts were throttled.
 
-Before serialisation (``before-parameter-build``) the resource the call names goes on
-the span where it is cheap: the bucket and key, the table, the queue URL, the topic,
-the stream, the state machine.
+Before serialisation, with the parameters the user's ``before-parameter-build`` handlers
+left, :func:`call_attributes` gives what goes on the span at once: the resource the call
+names (the bucket and key, the table, the queue URL, the topic, the stream, the state
+machine) and ``aws.retry_attempts`` 0. The hooks (:mod:`._hooks`) set them together with
+their own attributes, so the usual call, answered at its first attempt, needs nothing
+more from the retry handler.
 
-The handlers act only when the current span is the call's own (upstream's botocore
-scope, or ours), and return None, so botocore's own decisions are never changed.
+The handler acts only when the current span is the call's own (upstream's botocore
+scope, or ours), and returns None, so botocore's own decisions are never changed.
 """
 
 from __future__ import annotations
 
 import contextvars
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -65,21 +67,16 @@ class _Attempts:
 
 
 _state: contextvars.ContextVar[_Attempts | None] = contextvars.ContextVar("otel_serverless_retries", default=None)
-_watched: weakref.WeakSet[Any] = weakref.WeakSet()
 _detector: Any = None
 
 
-def watch(client: Any) -> None:
-    """Listen on *client*'s events (once per client)."""
-    events = client.meta.events
-    if events in _watched:
-        return
+def watch(events: Any) -> None:
+    """Listen on a client's *events* (the caller registers once per client)."""
     events.register("needs-retry", _on_needs_retry, unique_id=_UNIQUE + ".needs-retry")
-    events.register("before-parameter-build", _on_params, unique_id=_UNIQUE + ".params")
-    _watched.add(events)
 
 
-def _call_span() -> Span | None:
+def call_span() -> Span | None:
+    """The current span when it is the AWS call's own (ours or upstream's) and recording."""
     span = trace.get_current_span()
     name = getattr(getattr(span, "instrumentation_scope", None), "name", None)
     if isinstance(name, str) and (name in (_OURS, _UPSTREAM) or name.startswith(_UPSTREAM_EXTENSION)):
@@ -123,14 +120,15 @@ def _failure(kwargs: dict[str, Any], attempt: int) -> dict[str, AttributeValue] 
 def _on_needs_retry(**kwargs: Any) -> None:
     try:
         attempt = kwargs.get("attempts")
-        span = _call_span() if isinstance(attempt, int) else None
-        if span is None or not isinstance(attempt, int):
+        if not isinstance(attempt, int):
+            return
+        failure = _failure(kwargs, attempt)
+        if attempt == 1 and failure is None:
+            return  # the usual call, answered at the first attempt: its 0 is on the span already
+        span = call_span()
+        if span is None:
             return
         if attempt == 1:
-            failure = _failure(kwargs, attempt)
-            if failure is None:  # the usual call: answered at the first attempt
-                span.set_attribute(attr.AWS_RETRY_ATTEMPTS, 0)
-                return
             state = _Attempts(span)
             _state.set(state)
         else:
@@ -142,7 +140,6 @@ def _on_needs_retry(**kwargs: Any) -> None:
                 event, at = state.pending
                 span.add_event(attr.AWS_RETRY_EVENT, event, timestamp=at)
                 state.pending = None
-            failure = _failure(kwargs, attempt)
         if failure is not None:
             state.pending = (failure, time.time_ns())
             if failure.get(attr.AWS_THROTTLED):
@@ -152,23 +149,11 @@ def _on_needs_retry(**kwargs: Any) -> None:
         report("botocore.retries", error)
 
 
-def _on_params(params: Any = None, model: Any = None, **kwargs: Any) -> None:
-    try:
-        if not isinstance(params, Mapping):
-            return
-        service = getattr(getattr(model, "service_model", None), "service_name", None)
-        wanted = _RESOURCES.get(service) if isinstance(service, str) else None
-        if not wanted:
-            return
-        span = _call_span()
-        if span is None:
-            return
-        found: dict[str, AttributeValue] = {}
-        for parameter, attribute, listed in wanted:
-            value = params.get(parameter)
-            if isinstance(value, str) and value:
-                found[attribute] = [value[:_MAX_CHARS]] if listed else value[:_MAX_CHARS]
-        if found:
-            span.set_attributes(found)
-    except Exception as error:
-        report("botocore.resources", error)
+def call_attributes(service: str, params: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    """What a call's span gets before it is sent: no retry yet, and the resource *params* name."""
+    found: dict[str, AttributeValue] = {attr.AWS_RETRY_ATTEMPTS: 0}
+    for parameter, attribute, listed in _RESOURCES.get(service, ()):
+        value = params.get(parameter)
+        if isinstance(value, str) and value:
+            found[attribute] = [value[:_MAX_CHARS]] if listed else value[:_MAX_CHARS]
+    return found

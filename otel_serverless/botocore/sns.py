@@ -37,7 +37,7 @@ class SnsExtension(Extension):
     def attributes(self, params: Params) -> dict[str, AttributeValue]:
         batch = self.call.operation == "PublishBatch"
         count = len(entries(params, _BATCH)) if batch else None
-        # aws.sns.topic.arn is set for every SNS call by the resource handler (botocore._retries).
+        # aws.sns.topic.arn is set for every SNS call with the resource (botocore._retries.call_attributes).
         return messaging(SYSTEM, topic_name(params), self.call.operation, count)
 
     def inject(self, params: Params, fields: Fields) -> Params:

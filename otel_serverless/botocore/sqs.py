@@ -34,7 +34,7 @@ class SqsExtension(Extension):
     def attributes(self, params: Params) -> dict[str, AttributeValue]:
         batch = self.call.operation == "SendMessageBatch"
         count = len(entries(params, "Entries")) if batch else None
-        # aws.sqs.queue.url is set for every SQS call by the resource handler (botocore._retries).
+        # aws.sqs.queue.url is set for every SQS call with the resource (botocore._retries.call_attributes).
         return messaging(SYSTEM, queue_name(params.get("QueueUrl")), self.call.operation, count)
 
     def inject(self, params: Params, fields: Fields) -> Params:

@@ -98,9 +98,13 @@ def inject_fields(context: Context | None = None) -> Fields:
     return fields
 
 
+#: ``json.dumps(fields, separators=(",", ":"))``, with its encoder built once rather than per message.
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(fields: Mapping[str, str]) -> str:
     """The slot value: compact ASCII JSON (safe in every AWS string field)."""
-    return json.dumps(fields, separators=(",", ":"))
+    return _COMPACT.encode(fields)
 
 
 def decode(value: object) -> Fields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -220,6 +221,29 @@ def test_every_sample_replays_through_the_wrapper(name: str, spans: InMemorySpan
     assert attributes.get("serverless.trigger.via") == VIA.get(name)
 
 
+def _sqs_delivering(body: str) -> dict[str, Any]:
+    sample = event("sqsEvent")
+    return {**sample, "Records": [{**sample["Records"][0], "body": body}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "origin"),
+    [
+        (json.dumps(event("eventBridgeEvent")), "eventbridge"),
+        (json.dumps(event("s3EventBridgeNotificationObjectCreatedEvent")), "s3"),
+        (json.dumps(event("s3Event")), "s3"),
+        (json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "hi"}), "sns"),
+        (json.dumps({"Type": "Notification", "TopicArn": "arn", "Message": json.dumps(event("s3Event"))}), "s3"),
+        # The user's own JSON, with or without a word of the services' in it: no origin.
+        (json.dumps({"order": 42, "lines": [{"sku": "a", "qty": 1}] * 50}), None),
+        (json.dumps({"note": "detail-type and TopicArn are words here", "source": "aws:s3"}), None),
+        (json.dumps({"detail-type": 3, "source": "shop", "detail": {}}), None),
+    ],
+)
+def test_the_origin_of_a_delivered_body(body: str, origin: str | None) -> None:
+    assert detect(_sqs_delivering(body), LambdaContext()).origin == origin
+
+
 def test_http_attributes_follow_the_conventions() -> None:
     v1 = detect(event("apiGatewayProxyEvent"))
     assert v1.attributes["http.request.method"] == "GET"
@@ -317,6 +341,11 @@ def _reshaped(sample: Any) -> list[Any]:
         variants.append({**sample, "requestContext": {**request, "http": "not a mapping"}})
         variants.append({**sample, "requestContext": {k: v for k, v in request.items() if k != "http"}})
         variants.append({**sample, "httpMethod": "GET", "requestContext": {**request, "http": {"method": "GET"}}})
+        # What tells WebSocket and Function URL events apart: a connection id, the domain.
+        variants.append({**sample, "requestContext": {k: v for k, v in request.items() if k != "connectionId"}})
+        variants.append({**sample, "requestContext": {**request, "connectionId": "c-1", "eventType": "MESSAGE"}})
+        variants.append({**sample, "requestContext": {**request, "domainName": "u1.lambda-url.us-east-1.on.aws"}})
+        variants.append({**sample, "requestContext": {**request, "domainName": ["u1.lambda-url.", "not text"]}})
     return variants
 
 

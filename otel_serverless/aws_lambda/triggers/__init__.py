@@ -18,7 +18,7 @@ import importlib
 from typing import Any, Final
 
 from otel_serverless._guard import report
-from otel_serverless.aws_lambda.triggers._base import Detector, Record, Trigger
+from otel_serverless.aws_lambda.triggers._base import Detector, Record, Trigger, on_function_url
 
 __all__ = ["ORDER", "REGISTRY", "Detector", "Record", "Trigger", "detect"]
 
@@ -138,11 +138,7 @@ def _candidates(event: Any) -> tuple[str, ...]:
             lower if type(lower) is str and lower in _SOURCES else None,
             upper if type(upper) is str and upper in _SOURCES else None,
         )
-    shape = (
-        *(key in event for key in _SHAPE_KEY_ORDER),
-        sources,
-        None if request is None else ("elb" in request, "http" in request, type(request.get("http")) is dict),
-    )
+    shape = (SHAPE_KEYS.intersection(event), sources, None if request is None else _request_shape(request))
     found = _by_shape.get(shape)
     if found is None:
         found = _choose(event, first, request)
@@ -151,9 +147,19 @@ def _candidates(event: Any) -> tuple[str, ...]:
     return found
 
 
+def _request_shape(request: dict[str, Any]) -> tuple[bool, ...]:
+    """What _not_this_http() reads in a dict ``requestContext``."""
+    return (
+        "elb" in request,
+        "http" in request,
+        type(request.get("http")) is dict,
+        "connectionId" in request,
+        on_function_url(request),
+    )
+
+
 #: What the shape in _candidates() covers (a test keeps them in step with the tables above).
 SHAPE_KEYS: Final = frozenset(_NEEDS_KEY.values())
-_SHAPE_KEY_ORDER: Final = tuple(sorted(SHAPE_KEYS))
 SHAPE_SOURCE_FIELDS: Final = frozenset({"eventSource", "EventSource"})
 
 
@@ -176,7 +182,9 @@ def _not_this_http(name: str, request: dict[str, Any]) -> bool:
     """Whether the HTTP detector *name* would answer None for this dict ``requestContext``."""
     inner = _CONTEXT_KEY.get(name)
     if inner is not None:
-        return inner not in request
+        return inner not in request or (name == "function_url" and not on_function_url(request))
+    if name == "api_gateway_websocket":
+        return "connectionId" not in request  # every WebSocket event names its connection
     # The REST API detector steps aside for ALB and format-2.0 events.
     return name == "api_gateway_rest" and ("elb" in request or type(request.get("http")) is dict)
 

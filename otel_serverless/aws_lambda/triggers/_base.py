@@ -158,6 +158,11 @@ def records(event: object, source_key: str, source: str) -> list[Mapping[str, An
     return good
 
 
+def on_function_url(request: object) -> bool:
+    """Whether a ``requestContext`` names a Lambda Function URL's domain (``*.lambda-url.<region>.on.aws``)."""
+    return ".lambda-url." in (text(request, "domainName") or "")
+
+
 def put(attributes: Attributes, key: str, value: AttributeValue | None) -> None:
     if value is not None:
         attributes[key] = value

@@ -19,8 +19,13 @@ MAX_BODY_CHARS: Final = 262_144
 
 
 def parse(body: object) -> Mapping[str, Any] | None:
-    """The JSON object in *body*, or None (not JSON, too large, not an object)."""
+    """The JSON object in *body* when it may be another service's message, else None (not JSON,
+    too large, not an object, or plainly the user's own data)."""
     if not isinstance(body, str) or len(body) > MAX_BODY_CHARS or not body.lstrip().startswith("{"):
+        return None
+    # What each service's message names (an S3 notification's event source, an EventBridge
+    # event's detail-type, an SNS envelope's TopicArn): most bodies are user data, never parsed.
+    if '"aws:s3"' not in body and '"detail-type"' not in body and '"TopicArn"' not in body:
         return None
     try:
         found = json.loads(body)

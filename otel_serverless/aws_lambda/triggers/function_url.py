@@ -10,7 +10,6 @@ from otel_serverless.aws_lambda.triggers import _v2
 
 def detect(event: Any, context: Any) -> base.Trigger | None:
     request = _v2.http_context(event)
-    domain = base.text(request, "domainName") or ""
-    if request is None or ".lambda-url." not in domain:
+    if request is None or not base.on_function_url(request):
         return None
     return _v2.trigger(event, request, "function_url", routed=False)
