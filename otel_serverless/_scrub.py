@@ -50,6 +50,11 @@ REDACTED: Final = "[REDACTED]"
 
 #: Standard attribute keys whose value is never a secret although a part matches.
 SAFE_KEYS: Final = frozenset({"aws.s3.key", "faas.document.name", "messaging.kafka.message.key"})
+#: Keys whose values are identifiers minted by AWS or Lambda (request ids, message ids), never
+#: text a user wrote: not searched. Real ones look like tokens (DynamoDB's and SQS's request
+#: ids are long alphanumeric runs, S3's 16 hex digits), which sends each through every rule
+#: of :meth:`Scrubber.text` on every AWS call's span.
+IDENTIFIER_KEYS: Final = frozenset({"aws.request_id", "faas.invocation_id", "messaging.message.id"})
 #: Deepest structure scrubbed, JSON text inside strings included (deeper levels are replaced whole).
 MAX_DEPTH: Final = 32
 #: Longest text parsed as JSON (or decoded from base64) to scrub it as a structure; longer
@@ -237,7 +242,7 @@ class Scrubber:
             if secret:
                 new = REDACTED
             elif isinstance(value, str):
-                if value in self._clean or _plainly_clean(value):
+                if value in self._clean or key in IDENTIFIER_KEYS or _plainly_clean(value):
                     continue  # text()'s own first test: most values end here
                 new = self._remembered_text(value)
             elif isinstance(value, (tuple, list)) and value and isinstance(value[0], str):

@@ -137,3 +137,19 @@ def test_status_descriptions_are_scrubbed() -> None:
     (staged,) = exporter.get_finished_spans()
     assert staged.status.description == "ValueError: password=[REDACTED]"
     assert staged.status.status_code is StatusCode.ERROR
+
+
+def test_identifiers_minted_by_aws_are_not_searched() -> None:
+    # Real request ids look like tokens: DynamoDB's and SQS's are long alphanumeric runs, S3's 16 hex digits.
+    identifiers = {
+        "aws.request_id": "JNNG6ALJ0VN5T4MVN1C5J6ETMNVV4KQNSO5AEMVJF66Q9ASUAAJG",
+        "messaging.message.id": "Xv3fTi2iCLE49NB3pfrrt7AA7brLKNgvFvXwZRiV8z2JFEiiSjoo",
+        "faas.invocation_id": "4442587FB7D0A2F9",
+    }
+    scrubber = Scrubber()
+    attributes = dict(identifiers)
+    assert not scrubber.scrub_in_place(attributes) and attributes == identifiers
+    # The rules still see any other key: a credential's shape there is masked.
+    other = {"note": "AKIAIOSFODNN7EXAMPLE", "aws.request_id.note": "AKIAIOSFODNN7EXAMPLE"}
+    assert scrubber.scrub_in_place(other)
+    assert "AKIAIOSFODNN7EXAMPLE" not in str(other)
