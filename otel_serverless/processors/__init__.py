@@ -92,11 +92,6 @@ def install(provider: TracerProvider) -> Installed:
     return installed
 
 
-def head(provider: TracerProvider) -> Installed | None:
-    """The processors :func:`install` put on *provider*, if any."""
-    return _installed.get(provider)
-
-
 def export_chain(exporting: SpanProcessor) -> SpanProcessor:
     """*exporting* behind the scrubbing stage, when scrubbing is enabled (else itself)."""
     if "scrub" not in enabled():

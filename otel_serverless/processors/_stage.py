@@ -82,7 +82,10 @@ def _started(span: Span, invocation: Invocation, processors: tuple[ServerlessPro
         if attributes:
             found.update(attributes)
     if found:
-        span.set_attributes(found)
+        try:
+            span.set_attributes(found)
+        except Exception as error:
+            report("processor.start_attributes", error)
     for processor in processors:
         try:
             processor.started(span, invocation)
