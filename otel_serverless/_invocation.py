@@ -127,7 +127,10 @@ def end_span(invocation: Invocation, span: ApiSpan) -> None:
         if attributes:
             found.update(attributes)
     if found:
-        span.set_attributes(found)
+        try:
+            span.set_attributes(found)
+        except Exception as error:  # the span still ends
+            report("processor.end_attributes", error)
     span.end(end_time=end_time)
 
 
