@@ -81,9 +81,11 @@ def _build(
         exporting = _pipeline.batch_processor(exporter, flush_timeout_millis)
         telemetry.provider.add_span_processor(serverless.export_chain(exporting))
         telemetry.exporting.append(exporting)
-    from otel_serverless.logs import otlp as otlp_logs
+    from otel_serverless.logs import otlp_wanted
 
-    if otlp_logs.wanted():
+    if otlp_wanted():
+        from otel_serverless.logs import otlp as otlp_logs
+
         installed = otlp_logs.install(telemetry.provider.resource)
         if installed is not None:
             telemetry.logger_provider, telemetry.logs = installed

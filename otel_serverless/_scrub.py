@@ -44,7 +44,7 @@ from opentelemetry.util.types import AttributeValue
 from otel_serverless import _secrets, _settings
 from otel_serverless import environment_variables as env
 from otel_serverless._sdk_spans import plain_copy
-from otel_serverless._text import preview
+from otel_serverless._text import pattern, preview
 
 REDACTED: Final = "[REDACTED]"
 
@@ -96,8 +96,10 @@ _NAME_VALUE = (
 _TAG = r"<(?P<name>[A-Za-z_][\w.:\-]{0,80})>(?P<value>[^<]{1,8192})</(?P=name)>"
 #: Where a pair may be (with names of the user's own, which have no hint of their own).
 _PAIRED = re.compile(r"[=:<]")
-_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
-_BASE64_JSON = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+# Compiled at their first use (``_text.pattern``), as these rules are: only text that may hold
+# a secret reaches them.
+_PERCENT = r"%[0-9A-Fa-f]{2}"
+_BASE64_JSON = r"[A-Za-z0-9+/]{16,}={0,2}"
 
 
 class Scrubber:
@@ -105,9 +107,6 @@ class Scrubber:
 
     def __init__(self, extra: Sequence[re.Pattern[str]] = ()) -> None:
         self._extra = re.compile("|".join(f"(?:{p.pattern})" for p in extra), re.IGNORECASE) if extra else None
-        self._pair = re.compile(_PAIR)
-        self._name_value = re.compile(_NAME_VALUE)
-        self._tag = re.compile(_TAG)
         #: Keys come from a small set: remember each verdict (bounded).
         self._verdicts: dict[str, bool] = {}
         self._key_verdicts: dict[str, bool] = {}
@@ -150,12 +149,12 @@ class Scrubber:
         # PEM blocks first: they span lines that a pair's value stops at. Pairs before the other
         # shapes: a secret's name masks its whole value, whatever shape a part of it has.
         scrubbed = _secrets.blocks(value)
-        scrubbed = self._name_value.sub(self._masked_name_value, scrubbed)
-        scrubbed = self._pair.sub(lambda match: self._masked_pair(match, depth), scrubbed)
+        scrubbed = pattern(_NAME_VALUE).sub(self._masked_name_value, scrubbed)
+        scrubbed = pattern(_PAIR).sub(lambda match: self._masked_pair(match, depth), scrubbed)
         if "</" in scrubbed:
-            scrubbed = self._tag.sub(self._masked_tag, scrubbed)
+            scrubbed = pattern(_TAG).sub(self._masked_tag, scrubbed)
         scrubbed = _secrets.shapes(scrubbed)
-        if ("%" in scrubbed and _PERCENT.search(scrubbed)) or ("+" in scrubbed and "?" in scrubbed):
+        if ("%" in scrubbed and pattern(_PERCENT).search(scrubbed)) or ("+" in scrubbed and "?" in scrubbed):
             # Percent-encoded text (a query string, a form body; "+" for a space in a URL): its
             # secrets are found decoded, and where there are some the scrubbed decoded text
             # replaces it.
@@ -283,7 +282,7 @@ class Scrubber:
 
 def _base64_json(value: str) -> str | None:
     """The JSON text *value* holds base64-encoded (Kinesis data, Kafka values), or None."""
-    if value[:1] not in ("e", "W") or len(value) % 4 or not _BASE64_JSON.fullmatch(value):
+    if value[:1] not in ("e", "W") or len(value) % 4 or not pattern(_BASE64_JSON).fullmatch(value):
         return None
     try:
         text = base64.b64decode(value, validate=True).decode("utf-8")

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from otel_serverless._text import pattern
+
 #: Fragments that mark a secret anywhere in a name (lower-cased, separators removed).
 SECRET_FRAGMENTS: Final = (
     "passw",
@@ -95,21 +97,23 @@ SHAPE_HINTS: Final = (
 )
 
 # -- shapes ---------------------------------------------------------------------------
+# Sources, compiled at their first use (``_text.pattern``): only text that may hold a secret
+# (:func:`may_hold_secret`) reaches them, which many functions never record.
 
 _REDACTED = "[REDACTED]"
 
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]{1,64}-----.*?(?:-----END [A-Z0-9 ]{1,64}-----|\Z)", re.DOTALL)
+_PEM = r"-----BEGIN [A-Z0-9 ]{1,64}-----.*?(?:-----END [A-Z0-9 ]{1,64}-----|\Z)"
 # A JWT, or what is left of one cut short: its header is base64url JSON, so it starts "eyJ".
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}")
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/@?#\"'\\]*:)[^\s@/?#\"'\\]+@")
-_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Digest|Negotiate|Token)\s+(?P<value>[A-Za-z0-9._~+/=-]{6,})", re.I)
-_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b")
-_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-_API_TOKENS = re.compile(
+_JWT = r"\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}"
+_URL_PASSWORD = r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/@?#\"'\\]*:)[^\s@/?#\"'\\]+@"  # noqa: S105 (a pattern, not a password)
+_SCHEME = r"\b(?P<scheme>Bearer|Basic|Digest|Negotiate|Token)\s+(?P<value>[A-Za-z0-9._~+/=-]{6,})"
+_AWS_KEY_ID = r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b"
+_AWS_SECRET = r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"  # noqa: S105 (a pattern, not a secret)
+_API_TOKENS = (
     r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}"
     r"|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,}|npm_[A-Za-z0-9]{36})"
 )
-_CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
+_CARD = r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])"
 
 #: A first test for the shapes without a fixed start: a long run of key characters (AWS keys)
 #: or of digits (cards). With :data:`SHAPE_HINTS`, a string that has none of them has no shape.
@@ -129,7 +133,7 @@ def may_hold_secret(text: str) -> bool:
 
 #: Issuer prefixes of card numbers (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay,
 #: Maestro): 13–19 digits that pass the Luhn check and start so are taken for a card.
-_CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|35|3(?:0[0-5]|[689])|5[06-9]")
+_CARD_PREFIX = r"4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|35|3(?:0[0-5]|[689])|5[06-9]"
 
 
 def luhn(digits: str) -> bool:
@@ -146,7 +150,7 @@ def luhn(digits: str) -> bool:
 
 def _card(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match[0])
-    if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn(digits):
+    if 13 <= len(digits) <= 19 and pattern(_CARD_PREFIX).match(digits) and luhn(digits):
         return _REDACTED
     return match[0]
 
@@ -166,27 +170,28 @@ def _scheme(match: re.Match[str]) -> str:
     return match[0]  # "Basic usage", "token expired": words, not credentials
 
 
-#: Each shape and what it becomes, in order.
-SHAPES: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]] = (
-    (_JWT, _REDACTED),
-    (_URL_PASSWORD, rf"\g<head>{_REDACTED}@"),
-    (_SCHEME, _scheme),
-    (_AWS_KEY_ID, _REDACTED),
-    (_API_TOKENS, _REDACTED),
-    (_AWS_SECRET, _aws_secret),
-    (_CARD, _card),
+#: Each shape (its source and flags) and what it becomes, in order.
+SHAPES: Final[tuple[tuple[str, int, str | Callable[[re.Match[str]], str]], ...]] = (
+    (_JWT, 0, _REDACTED),
+    (_URL_PASSWORD, 0, rf"\g<head>{_REDACTED}@"),
+    (_SCHEME, re.IGNORECASE, _scheme),
+    (_AWS_KEY_ID, 0, _REDACTED),
+    (_API_TOKENS, 0, _REDACTED),
+    (_AWS_SECRET, 0, _aws_secret),
+    (_CARD, 0, _card),
 )
 
 
 def blocks(text: str) -> str:
     """*text* with its PEM blocks masked, cut-short ones included (before any rule that
     stops at the end of a line, as a pair's value does)."""
-    return _PEM.sub(_REDACTED, text) if "-----BEGIN " in text else text
+    return pattern(_PEM, re.DOTALL).sub(_REDACTED, text) if "-----BEGIN " in text else text
 
 
 def shapes(text: str) -> str:
     """*text* with every credential shape in it masked but PEM blocks (see :func:`blocks`)."""
-    for pattern, replacement in SHAPES:
-        if pattern.search(text):
-            text = pattern.sub(replacement, text)
+    for source, flags, replacement in SHAPES:
+        compiled = pattern(source, flags)
+        if compiled.search(text):
+            text = compiled.sub(replacement, text)
     return text

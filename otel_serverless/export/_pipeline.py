@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.sdk.environment_variables import (
@@ -31,17 +30,21 @@ from otel_serverless.export._resource import build_resource
 _LEVELS = ("debug", "info", "warning", "error")
 
 
-@dataclass
 class Telemetry:
-    """What :func:`configure` set up: the provider and the processors that export."""
+    """What :func:`configure` set up: the provider and the processors that export.
 
-    provider: TracerProvider
-    exporting: list[DeadlineBatchSpanProcessor] = field(default_factory=list)
-    #: The caller's own processors given to :func:`configure`, flushed in the time left.
-    others: list[SpanProcessor] = field(default_factory=list)
-    #: ``OTEL_LOGS_EXPORTER=otlp``: the logs pipeline and its bounded flush (otel_serverless.logs.otlp).
-    logger_provider: Any = None
-    logs: Any = None
+    A plain class rather than a dataclass: generating a dataclass's methods at import costs
+    a cold start about half a millisecond, and nothing compares or prints a pipeline.
+    """
+
+    def __init__(self, provider: TracerProvider) -> None:
+        self.provider = provider
+        self.exporting: list[DeadlineBatchSpanProcessor] = []
+        #: The caller's own processors given to :func:`configure`, flushed in the time left.
+        self.others: list[SpanProcessor] = []
+        #: ``OTEL_LOGS_EXPORTER=otlp``: the logs pipeline and its bounded flush (otel_serverless.logs.otlp).
+        self.logger_provider: Any = None
+        self.logs: Any = None
 
     def flush(self, timeout_millis: float | None = None) -> bool:
         """Flush every processor within one shared deadline; never raises.

@@ -34,11 +34,6 @@ if TYPE_CHECKING:
 _OWN: Final = ("opentelemetry", "otel_serverless")
 
 
-def wanted() -> bool:
-    """True when ``OTEL_LOGS_EXPORTER`` names ``otlp``."""
-    return "otlp" in (name.lower() for name in _settings.read_list("OTEL_LOGS_EXPORTER", ("none",)))
-
-
 class DeadlineFlush:
     """Flush a log record processor on a thread of its own; the caller waits at most its deadline."""
 
