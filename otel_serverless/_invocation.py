@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry.context import Context
@@ -44,42 +43,86 @@ class Finisher(Protocol):
     def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> Mapping[str, AttributeValue] | None: ...
 
 
-@dataclass(eq=False)
 class Invocation:
-    request_id: str
-    trigger: Trigger
-    event: Any
-    function_name: str | None = None
-    function_arn: str | None = None
-    memory_mb: int | None = None
-    #: Time left when the invocation started (≈ the function's timeout), in ms.
-    timeout_ms: float | None = None
-    deadline_epoch_ms: float | None = None
-    cold: ColdStart | None = None
-    #: Times this request id was handled before in this environment (async retries).
-    request_seen: int = 0
-    #: Most times one of its stream records was delivered before.
-    records_seen: int = 0
-    #: The tracer of the invocation span (record spans use the same provider).
-    tracer: Tracer | None = None
-    #: What sets end-time facts on the span just before it ends (the serverless processors
-    #: that saw it start; see :func:`end_span`).
-    finishers: list[Finisher] = field(default_factory=list)
-    span: ApiSpan | None = None
-    span_id: int | None = None
-    #: Child spans started during the invocation and not ended yet, by span id.
-    open: dict[int, Span] = field(default_factory=dict)
-    #: Record spans whose processing is over but whose end waits for batchItemFailures.
-    pending: list[tuple[ApiSpan, int, Record]] = field(default_factory=list)
-    #: The record span being processed right now (traced_records), and its record.
-    active_record: tuple[ApiSpan, Record] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    closed: bool = False
-    timed_out: bool = False
-    #: This invocation's memory high-water mark (started by the memory processor).
-    memory: Watermark = field(default_factory=Watermark)
-    #: The memory guard ended the invocation near the memory limit (see ``aws_lambda._memory_guard``).
-    near_memory_limit: bool = False
+    """What the wrapper knows about one invocation, filled in as it runs.
+
+    A plain class rather than a dataclass: building a dataclass's methods at import is
+    paid on every cold start, and an invocation is never compared or printed.
+    """
+
+    __slots__ = (
+        "active_record",
+        "closed",
+        "cold",
+        "deadline_epoch_ms",
+        "event",
+        "finishers",
+        "function_arn",
+        "function_name",
+        "lock",
+        "memory",
+        "memory_mb",
+        "near_memory_limit",
+        "open",
+        "pending",
+        "records_seen",
+        "request_id",
+        "request_seen",
+        "span",
+        "span_id",
+        "timed_out",
+        "timeout_ms",
+        "tracer",
+        "trigger",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        trigger: Trigger,
+        event: Any,
+        *,
+        function_name: str | None = None,
+        function_arn: str | None = None,
+        memory_mb: int | None = None,
+        timeout_ms: float | None = None,
+        deadline_epoch_ms: float | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        self.request_id = request_id
+        self.trigger = trigger
+        self.event = event
+        self.function_name = function_name
+        self.function_arn = function_arn
+        self.memory_mb = memory_mb
+        #: Time left when the invocation started (≈ the function's timeout), in ms.
+        self.timeout_ms = timeout_ms
+        self.deadline_epoch_ms = deadline_epoch_ms
+        #: The tracer of the invocation span (record spans use the same provider).
+        self.tracer = tracer
+        self.cold: ColdStart | None = None
+        #: Times this request id was handled before in this environment (async retries).
+        self.request_seen = 0
+        #: Most times one of its stream records was delivered before.
+        self.records_seen = 0
+        #: What sets end-time facts on the span just before it ends (the serverless processors
+        #: that saw it start; see :func:`end_span`).
+        self.finishers: list[Finisher] = []
+        self.span: ApiSpan | None = None
+        self.span_id: int | None = None
+        #: Child spans started during the invocation and not ended yet, by span id.
+        self.open: dict[int, Span] = {}
+        #: Record spans whose processing is over but whose end waits for batchItemFailures.
+        self.pending: list[tuple[ApiSpan, int, Record]] = []
+        #: The record span being processed right now (traced_records), and its record.
+        self.active_record: tuple[ApiSpan, Record] | None = None
+        self.lock = threading.Lock()
+        self.closed = False
+        self.timed_out = False
+        #: This invocation's memory high-water mark (started by the memory processor).
+        self.memory = Watermark()
+        #: The memory guard ended the invocation near the memory limit (see ``aws_lambda._memory_guard``).
+        self.near_memory_limit = False
 
 
 _starting: ContextVar[Invocation | None] = ContextVar("otel_serverless_starting", default=None)

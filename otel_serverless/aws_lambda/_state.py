@@ -46,10 +46,9 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _encode_text  # what json.dumps uses for str
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from otel_serverless import _settings
 from otel_serverless import environment_variables as env
@@ -63,8 +62,7 @@ MARKER_NAME: Final = ".otel-serverless-inflight.json"
 _MAX_MARKER_BYTES: Final = 4096
 
 
-@dataclass(frozen=True)
-class Killed:
+class Killed(NamedTuple):
     """The previous invocation in this environment did not finish."""
 
     request_id: str | None
@@ -75,8 +73,7 @@ class Killed:
     span_id: int | None = None
 
 
-@dataclass(frozen=True)
-class ColdStart:
+class ColdStart(NamedTuple):
     """Facts about the first invocation of this process."""
 
     init_type: str

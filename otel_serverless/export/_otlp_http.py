@@ -46,7 +46,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.util.re import parse_env_headers
 
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
@@ -125,8 +124,13 @@ def _valid_header(name: str, value: str) -> bool:
 
 def _resolve_headers(explicit: Mapping[str, str] | None) -> dict[str, str]:
     raw = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
-    _header_warnings.install()  # the SDK's parser would log a malformed entry, value and all
-    merged = dict(parse_env_headers(raw, liberal=True))
+    merged: dict[str, str] = {}
+    if raw:
+        # The SDK's parser compiles its patterns at import: only a cold start with headers pays it.
+        from opentelemetry.util.re import parse_env_headers
+
+        _header_warnings.install()  # it would log a malformed entry, value and all
+        merged.update(parse_env_headers(raw, liberal=True))
     merged.update({key.lower(): value for key, value in (explicit or {}).items()})
     headers = {}
     for name, value in merged.items():

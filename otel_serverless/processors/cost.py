@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import platform
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from opentelemetry.trace import Span as ApiSpan
 from opentelemetry.util.types import AttributeValue
@@ -25,8 +25,7 @@ from otel_serverless._invocation import Invocation
 from otel_serverless.processors._stage import ServerlessProcessor
 
 
-@dataclass(frozen=True)
-class Prices:
+class Prices(NamedTuple):
     """USD per GB-second, by architecture, and per request."""
 
     x86_64: float = 0.0000166667

@@ -138,6 +138,8 @@ def test_a_fault_costs_the_flush_at_most_its_deadline_and_every_lost_span_is_rep
     assert processor.lost == fault.lost
     if fault.retried is not None:
         assert (server.attempts > 1) is fault.retried, server.attempts
+    # The thread that ended the export logs the loss just after counting it.
+    _wait_for(lambda: any("spans were lost" in r.getMessage() for r in caplog.records), SLACK_S)
     lines = [r.getMessage() for r in caplog.records if "spans were lost" in r.getMessage()]
     assert len(lines) == 1, lines
     assert f"{fault.lost} so far" in lines[0] and len(lines[0]) < 1024

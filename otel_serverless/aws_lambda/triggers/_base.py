@@ -8,7 +8,6 @@ what it was given: attribute values are copied scalars, bounded in size.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from opentelemetry.context import Context
@@ -30,61 +29,118 @@ MAX_VALUE_CHARS: Final = 1024
 Attributes = dict[str, AttributeValue]
 
 
-@dataclass
 class Record:
-    """One message of a batch (or the one message of a single-message trigger)."""
+    """One message of a batch (or the one message of a single-message trigger).
 
-    index: int
-    #: The record dict as delivered (a reference for matching, never modified).
-    source: object
-    message_id: str | None = None
-    #: The producer's context, or None when the record carries none (or a bad one).
-    parent: Context | None = None
-    #: What ``batchItemFailures[].itemIdentifier`` names this record by.
-    item_id: str | None = None
-    #: Identity of the delivery, to tell a redelivered stream record (source ARN + sequence).
-    sequence_key: str | None = None
-    #: Delivery attempt known from the event itself (SQS ``ApproximateReceiveCount``).
-    attempt: int | None = None
-    #: Attributes of this record's processing span (and of its link).
-    attributes: Attributes = field(default_factory=dict)
-    #: Deterministic links derived from what the producer recorded (S3 object, DynamoDB item).
-    links: list[Link] = field(default_factory=list)
-    #: Times this stream record was delivered before in this environment (set by the wrapper).
-    redelivered: int = 0
+    Records and triggers are plain classes rather than dataclasses: building a dataclass's
+    methods at import is paid on every cold start, and neither is compared or printed.
+    """
+
+    __slots__ = (
+        "attempt",
+        "attributes",
+        "index",
+        "item_id",
+        "links",
+        "message_id",
+        "parent",
+        "redelivered",
+        "sequence_key",
+        "source",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        source: object,
+        *,
+        message_id: str | None = None,
+        parent: Context | None = None,
+        item_id: str | None = None,
+        sequence_key: str | None = None,
+        attempt: int | None = None,
+        attributes: Attributes | None = None,
+        links: list[Link] | None = None,
+    ) -> None:
+        self.index = index
+        #: The record dict as delivered (a reference for matching, never modified).
+        self.source = source
+        self.message_id = message_id
+        #: The producer's context, or None when the record carries none (or a bad one).
+        self.parent = parent
+        #: What ``batchItemFailures[].itemIdentifier`` names this record by.
+        self.item_id = item_id
+        #: Identity of the delivery, to tell a redelivered stream record (source ARN + sequence).
+        self.sequence_key = sequence_key
+        #: Delivery attempt known from the event itself (SQS ``ApproximateReceiveCount``).
+        self.attempt = attempt
+        #: Attributes of this record's processing span (and of its link).
+        self.attributes: Attributes = {} if attributes is None else attributes
+        #: Deterministic links derived from what the producer recorded (S3 object, DynamoDB item).
+        self.links: list[Link] = [] if links is None else links
+        #: Times this stream record was delivered before in this environment (set by the wrapper).
+        self.redelivered = 0
 
 
-@dataclass
 class Trigger:
     """What started this invocation, and how its span relates to the producers."""
 
-    #: Our name for the delivering shape: ``sqs``, ``api_gateway_http``, ``fallback`` …
-    name: str
-    #: ``faas.trigger`` value.
-    faas_trigger: str
-    kind: SpanKind = SpanKind.SERVER
-    attributes: Attributes = field(default_factory=dict)
-    #: The producer's context for a single-message trigger.
-    parent: Context | None = None
-    records: list[Record] = field(default_factory=list)
-    #: True for batch triggers (SQS, Kinesis, DynamoDB): producers are links, never the parent.
-    batch: bool = False
-    #: True for HTTP triggers: a 5xx response is an error, the untrusted-inbound setting applies.
-    http: bool = False
-    #: Delivery attempt known from the event (SQS receive count, Step Functions retry count).
-    attempt: int | None = None
-    #: The service that first produced the message when another one delivered it (SNS→SQS …).
-    origin: str | None = None
-    #: Messaging destination, for per-record span names.
-    destination: str | None = None
-    #: Links that are not a record's producer (S3 via EventBridge, a deterministic link …).
-    links: list[Link] = field(default_factory=list)
+    __slots__ = (
+        "attempt",
+        "attributes",
+        "batch",
+        "destination",
+        "faas_trigger",
+        "http",
+        "kind",
+        "links",
+        "name",
+        "origin",
+        "parent",
+        "records",
+    )
 
-    def __post_init__(self) -> None:
-        self.attributes.setdefault(attr.FAAS_TRIGGER, self.faas_trigger)
-        self.attributes.setdefault(attr.TRIGGER, self.name)
-        if self.origin:
-            self.attributes.setdefault(attr.TRIGGER_ORIGIN, self.origin)
+    def __init__(
+        self,
+        name: str,
+        faas_trigger: str,
+        *,
+        kind: SpanKind = SpanKind.SERVER,
+        attributes: Attributes | None = None,
+        parent: Context | None = None,
+        records: list[Record] | None = None,
+        batch: bool = False,
+        http: bool = False,
+        attempt: int | None = None,
+        origin: str | None = None,
+        destination: str | None = None,
+        links: list[Link] | None = None,
+    ) -> None:
+        #: Our name for the delivering shape: ``sqs``, ``api_gateway_http``, ``fallback`` …
+        self.name = name
+        #: ``faas.trigger`` value.
+        self.faas_trigger = faas_trigger
+        self.kind = kind
+        self.attributes: Attributes = {} if attributes is None else attributes
+        #: The producer's context for a single-message trigger.
+        self.parent = parent
+        self.records: list[Record] = [] if records is None else records
+        #: True for batch triggers (SQS, Kinesis, DynamoDB): producers are links, never the parent.
+        self.batch = batch
+        #: True for HTTP triggers: a 5xx response is an error, the untrusted-inbound setting applies.
+        self.http = http
+        #: Delivery attempt known from the event (SQS receive count, Step Functions retry count).
+        self.attempt = attempt
+        #: The service that first produced the message when another one delivered it (SNS→SQS …).
+        self.origin = origin
+        #: Messaging destination, for per-record span names.
+        self.destination = destination
+        #: Links that are not a record's producer (S3 via EventBridge, a deterministic link …).
+        self.links: list[Link] = [] if links is None else links
+        self.attributes.setdefault(attr.FAAS_TRIGGER, faas_trigger)
+        self.attributes.setdefault(attr.TRIGGER, name)
+        if origin:
+            self.attributes.setdefault(attr.TRIGGER_ORIGIN, origin)
 
 
 class Detector(Protocol):
