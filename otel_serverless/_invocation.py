@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     # it, so that the processors and the export path read the invocation without importing it.
     from otel_serverless.aws_lambda._state import ColdStart
     from otel_serverless.aws_lambda.triggers import Record, Trigger
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_P = TypeVar("_P", bound=_Named)
 
 
 class Finisher(Protocol):
@@ -160,21 +168,28 @@ def end_span(invocation: Invocation, span: ApiSpan) -> None:
     its own attributes, seen by every processor and exporter.
     """
     end_time = time.time_ns()
+    write_facts(span, invocation.finishers, lambda finisher: finisher.ending(span, invocation, end_time))
+    span.end(end_time=end_time)
+
+
+def write_facts(
+    span: ApiSpan, processors: Iterable[_P], ask: Callable[[_P], Mapping[str, AttributeValue] | None]
+) -> None:
+    """What *ask* gets from each of *processors*, set on *span* in one write, each under the guard."""
     found: dict[str, AttributeValue] = {}
-    for finisher in invocation.finishers:
+    for processor in processors:
         try:
-            attributes = finisher.ending(span, invocation, end_time)
+            attributes = ask(processor)
         except Exception as error:
-            report(f"processor.{finisher.name}", error)
+            report(f"processor.{processor.name}", error)
             continue
         if attributes:
             found.update(attributes)
     if found:
         try:
             span.set_attributes(found)
-        except Exception as error:  # the span still ends
-            report("processor.end_attributes", error)
-    span.end(end_time=end_time)
+        except Exception as error:
+            report("processor.attributes", error)
 
 
 def register(invocation: Invocation) -> None:

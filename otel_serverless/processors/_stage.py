@@ -72,20 +72,7 @@ class Installed(SpanProcessor):
 
 
 def _started(span: Span, invocation: Invocation, processors: tuple[ServerlessProcessor, ...]) -> None:
-    found: dict[str, AttributeValue] = {}
-    for processor in processors:
-        try:
-            attributes = processor.start_attributes(invocation)
-        except Exception as error:
-            report(f"processor.{processor.name}", error)
-            continue
-        if attributes:
-            found.update(attributes)
-    if found:
-        try:
-            span.set_attributes(found)
-        except Exception as error:
-            report("processor.start_attributes", error)
+    _invocation.write_facts(span, processors, lambda processor: processor.start_attributes(invocation))
     for processor in processors:
         try:
             processor.started(span, invocation)
