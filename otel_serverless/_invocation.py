@@ -42,11 +42,8 @@ class _Named(Protocol):
 _P = TypeVar("_P", bound=_Named)
 
 
-class Finisher(Protocol):
+class Finisher(_Named, Protocol):
     """What knows facts about an invocation only at its end (``processors.ServerlessProcessor``)."""
-
-    @property
-    def name(self) -> str: ...
 
     def ending(self, span: ApiSpan, invocation: Invocation, end_time: int) -> Mapping[str, AttributeValue] | None: ...
 

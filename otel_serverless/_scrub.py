@@ -60,8 +60,6 @@ MAX_DEPTH: Final = 32
 #: Longest text parsed as JSON (or decoded from base64) to scrub it as a structure; longer
 #: text gets the text rules only.
 MAX_PARSED_CHARS: Final = 262_144
-#: The pseudo-key status descriptions are scrubbed under (never a secret name itself).
-STATUS_KEY: Final = "otel.status_description"
 #: In a string without separators, only a run like this can be a secret (a key, a token, a
 #: card number, base64): the usual attribute value (an id, a name) has none.
 _BARE_RUN = re.compile(r"[A-Za-z0-9/+_]{13}|\d{4}-\d{4}-\d{4}-\d")
@@ -252,21 +250,6 @@ class Scrubber:
                 attributes[key] = new  # replacing a value while iterating is safe: no key is added
                 changed = True
         return changed
-
-    def value(self, key: str, value: AttributeValue) -> AttributeValue:
-        """One attribute's value as :meth:`scrub_in_place` leaves it (the same object when clean)."""
-        secret = self._verdicts.get(key)
-        if secret is None:
-            secret = self.secret_attribute(key)
-        if secret:
-            return REDACTED
-        if isinstance(value, str):
-            if value in self._clean or _plainly_clean(value):
-                return value
-            return self._remembered_text(value)
-        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-            return self._sequence(value)
-        return value
 
     def _remembered_text(self, value: str) -> str:
         new = self.text(value)

@@ -1,6 +1,6 @@
 """What a secret looks like: by the name it goes under, and by its own shape.
 
-Two kinds of rules, used by :class:`~otel_serverless.processors.scrubbing.Scrubber`:
+Two kinds of rules, used by :class:`~otel_serverless._scrub.Scrubber`:
 
 * **names** — a key, header, query parameter or ``name``/``value`` pair whose name
   says it holds a secret (``password``, ``X-Acme-Auth``, ``X-Amz-Signature``,

@@ -19,7 +19,6 @@ SCOPE: Final = "otel_serverless.aws_lambda"
 #: Per provider: the provider and our tracer on it.
 _tracers: dict[int, tuple[object, Tracer]] = {}
 _tracers_lock = threading.Lock()
-_tracked: set[int] = set()
 
 
 def tracer_for(provider: Any) -> Tracer:
@@ -45,6 +44,5 @@ def _install(provider: Any) -> None:
 
     _snapstart.providers.add(provider)  # its resource is renewed after a SnapStart restore
     processors.install(provider)
-    if id(provider) not in _tracked:
-        _tracked.add(id(provider))
-        provider.add_span_processor(_invocation.OpenSpans())
+    # Once per provider: tracer_for keeps each provider it has seen, and comes here only for a new one.
+    provider.add_span_processor(_invocation.OpenSpans())

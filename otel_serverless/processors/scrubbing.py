@@ -16,7 +16,6 @@ from otel_serverless._scrub import (
     MAX_DEPTH,
     REDACTED,
     SAFE_KEYS,
-    STATUS_KEY,
     Scrubber,
     clean_text,
     default,
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_DEPTH",
     "REDACTED",
     "SAFE_KEYS",
-    "STATUS_KEY",
     "Scrubber",
     "ScrubbingProcessor",
     "clean_text",
@@ -96,9 +94,9 @@ class ScrubbingProcessor(SpanProcessor):
         status: Status | None = None
         description = span.status.description
         if description:
-            cleaned_description = scrubber.value(STATUS_KEY, description)
+            cleaned_description = scrubber.text(description)
             if cleaned_description != description:
-                status = Status(span.status.status_code, str(cleaned_description))
+                status = Status(span.status.status_code, cleaned_description)
         if attributes is None and events is None and links is None and status is None:
             return span
         return replace(span, attributes=attributes, events=events, links=links, status=status)
