@@ -49,7 +49,9 @@ def _run_module(module: str, smoke: bool) -> dict[str, Result]:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800)
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {module: unavailable(module, ">= 0", f"{module} failed: {reason[:200]}")}
+        # Under the module's first id, so that --only keeps the failure in the table instead of an empty one.
+        key = KNOWN_IDS.get(module, (module,))[0]
+        return {key: unavailable(module, ">= 0", f"{module} failed: {reason[:200]}")}
     found: dict[str, Result] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 

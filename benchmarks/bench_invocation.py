@@ -16,6 +16,14 @@ process keeps its own memory layout for life, and identical workers in the same
 rounds were measured up to 12% apart (907 vs 1022 µs added), a bias that one
 process per side would hand to the ratio whole.
 
+moto's SendMessage reads the queue's attributes, which walks every message held
+(``approximate_number_of_messages``): a send costs about 10 ms with 400 messages
+waiting and 55 ms with 2,400, and its jitter grows with it. Real SQS does not
+slow down as a queue fills, so the harness empties the queue (receive and delete)
+every ``DRAIN_EVERY`` rounds, between invocations and outside every timing; otherwise
+the emulator's drift, not the tracer, decides the figure (it put a 1.5 ms gap
+between G5 and G5-like-for-like in one run, for one 80-byte attribute).
+
 A fourth variant is ours with context propagation into SQS turned off
 (``OTEL_SERVERLESS_PROPAGATION_EXCLUDE=sqs``): the upstream stack adds no trace
 context to the SQS message at all, so that row (``G5-like-for-like``) compares
@@ -30,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks._lambda_env import EVENT, LambdaContext, environment, handler_dir
@@ -43,6 +52,8 @@ VARIANTS = ("baseline", "ours", "ours_no_sqs_context", "peer")
 _VARIANT_ENV = {"ours_no_sqs_context": {"OTEL_SERVERLESS_PROPAGATION_EXCLUDE": "sqs"}}
 #: Worker processes per variant (see the module docstring).
 WORKERS = 4
+#: Rounds between two drains of the queue (see the module docstring): a few messages wait in it at most.
+DRAIN_EVERY = 2
 
 
 def _handler(variant: str) -> Any:
@@ -156,7 +167,7 @@ def run(smoke: bool = False) -> dict[str, Result]:
                     workers[variant].append(worker)
                     if worker.error:
                         return {"G5": unavailable(WHAT, TARGET, f"{variant}: {worker.error}")}
-            rows = _paired_rounds(workers, warmup, rounds)
+            rows = _paired_rounds(workers, warmup, rounds, lambda: _drain(sqs, queue))
     finally:
         for team in workers.values():
             for worker in team:
@@ -189,7 +200,19 @@ def run(smoke: bool = False) -> dict[str, Result]:
 Row = dict[str, tuple[float, float]]
 
 
-def _paired_rounds(workers: dict[str, list[_Worker]], warmup: int, rounds: int) -> list[Row]:
+def _drain(sqs: Any, queue: str) -> None:
+    """Receive and delete every message waiting (PurgeQueue is allowed once a minute)."""
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return
+        entries = [{"Id": str(number), "ReceiptHandle": m["ReceiptHandle"]} for number, m in enumerate(messages)]
+        sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+
+
+def _paired_rounds(
+    workers: dict[str, list[_Worker]], warmup: int, rounds: int, between: Callable[[], object] = lambda: None
+) -> list[Row]:
     """Each round: one warm invocation per variant, back to back, in a rotating order.
 
     Pairing invocations that ran a few milliseconds apart cancels the drift of a
@@ -199,11 +222,13 @@ def _paired_rounds(workers: dict[str, list[_Worker]], warmup: int, rounds: int) 
     rounds and meets every order; the first *warmup* invocations of each are not
     kept. The order moves on once every process has had its turn: were both
     counters the round number, as many processes as variants would each keep
-    one order for good.
+    one order for good. *between* runs every ``DRAIN_EVERY`` rounds, outside the timings.
     """
     team_size = len(workers[VARIANTS[0]])
     rows: list[Row] = []
     for index in range(warmup * team_size + rounds):
+        if index % DRAIN_EVERY == 0:
+            between()
         turn = (index // team_size) % len(VARIANTS)
         order = VARIANTS[turn:] + VARIANTS[:turn]
         member = index % team_size

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 OUR_IDS = ("G1", "G2", "G3", "G5", "G6", "G7", "L1", "L2", "L3")
 #: Gated: what users feel (#18). Informational: reported with no target, never a pass or a FAIL.
@@ -65,3 +67,13 @@ def test_every_benchmark_runs_once_and_reports_numbers(tmp_path: Path) -> None:
             assert " info" in rows[key] and "FAIL" not in rows[key], rows[key]
     for key in GATED:
         assert results[key]["target"], key
+
+
+def test_a_module_that_fails_stays_in_a_table_filtered_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--only G5` with bench_invocation failing printed an empty table: the failure is kept under G5."""
+    from benchmarks import __main__ as harness
+
+    monkeypatch.setitem(harness.KNOWN_IDS, "bench_that_does_not_exist", ("Z9",))
+    found = harness._run_module("bench_that_does_not_exist", smoke=True)
+    assert list(found) == ["Z9"]
+    assert found["Z9"]["ours"] is None and "failed" in found["Z9"]["note"]
