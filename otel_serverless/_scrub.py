@@ -239,8 +239,8 @@ class Scrubber:
             if secret:
                 new = REDACTED
             elif isinstance(value, str):
-                if value in self._clean or key in IDENTIFIER_KEYS or _plainly_clean(value):
-                    continue  # text()'s own first test: most values end here
+                if value in self._clean or key in IDENTIFIER_KEYS:
+                    continue  # most values end here: they recur on every invocation
                 new = self._remembered_text(value)
             elif isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
                 new = self._sequence(value)
@@ -252,14 +252,22 @@ class Scrubber:
         return changed
 
     def _remembered_text(self, value: str) -> str:
+        """``text(value)``; a short value found clean is remembered, so that next time it is not
+        searched again (plainly clean ones too: their test is the costlier part of a span's scrub)."""
         new = self.text(value)
-        if new is value and len(value) <= _CLEAN_MAX_CHARS and len(self._clean) < _CLEAN_MAX_VALUES:
-            self._clean.add(value)
+        if new is value and len(value) <= _CLEAN_MAX_CHARS:
+            clean = self._clean
+            if len(clean) >= _CLEAN_MAX_VALUES:
+                clean.clear()  # values that never recur (ids, paths) filled it: start over
+            clean.add(value)
         return new
 
     def _sequence(self, value: Sequence[Any]) -> Sequence[Any]:
         """A sequence of strings, each scrubbed (the same object when nothing changed)."""
-        new = tuple(self.text(item) if isinstance(item, str) else item for item in value)
+        clean = self._clean
+        new = tuple(
+            self._remembered_text(item) if isinstance(item, str) and item not in clean else item for item in value
+        )
         return value if new == tuple(value) else new
 
 

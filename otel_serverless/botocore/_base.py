@@ -46,6 +46,8 @@ class Extension:
     #: Upstream botocore instrumentation writes the context into this service's messages,
     #: so :meth:`undo_upstream` needs the propagator's fields even when we inject nothing.
     upstream_injects: ClassVar[bool] = False
+    #: The service's messages can carry context (False: the call is traced, nothing is injected).
+    propagates: ClassVar[bool] = True
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -96,6 +98,23 @@ class Extension:
     def protect(self, params: Params) -> Params:
         """A copy deep enough that upstream botocore instrumentation cannot mutate the caller's objects."""
         return dict(params)
+
+
+class AnyCall(Extension):
+    """Any call no service extension handles: a CLIENT span named ``Service.Operation`` (the
+    name upstream botocore instrumentation gives it), nothing injected."""
+
+    propagates = False
+
+    def __init__(self, call: Call, service_id: str) -> None:
+        super().__init__(call)
+        self.service_id = service_id
+
+    def span_kind(self) -> SpanKind:
+        return SpanKind.CLIENT
+
+    def span_name(self) -> str:
+        return f"{self.service_id}.{self.call.operation}"
 
 
 def messaging(system: str, destination: str, operation: str, count: int | None = None) -> dict[str, AttributeValue]:

@@ -1,10 +1,13 @@
 """The two places we hook botocore, and what happens at each.
 
-* ``BaseClient._make_api_call`` (the whole call): for an operation in the
-  registry, open our span (unless upstream instrumentation opens one), run the
-  call, record the error on our span, re-raise the user's exception unchanged.
-  Under our span, HTTP client instrumentation (urllib3's) opens none: one span
-  per AWS call, as upstream's does for its own.
+* ``BaseClient._make_api_call`` (the whole call): open our span (unless upstream
+  instrumentation opens one), run the call, record the error on our span,
+  re-raise the user's exception unchanged. An operation in the registry gets its
+  service's extension (a send that carries context: a PRODUCER span named for
+  its destination); any other gets :class:`~._base.AnyCall` (a CLIENT span named
+  ``Service.Operation``, nothing injected). Under our span, HTTP client
+  instrumentation (urllib3's) opens none: one span per AWS call, as upstream's
+  does for its own.
 * ``BaseClient._emit_api_params`` (inside the call, after the user's
   ``before-parameter-build`` handlers and boto3's own transforms, right before
   serialisation): inject, and put the resource the call names on the call's
@@ -24,11 +27,13 @@ call goes on exactly as if we were not there.
 from __future__ import annotations
 
 import contextvars
+import functools
 import weakref
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, Status, StatusCode
@@ -38,7 +43,7 @@ from otel_serverless import __version__, _capture
 from otel_serverless import attributes as attr
 from otel_serverless._guard import guard, report, warn_once
 from otel_serverless.botocore import _config, _registry, _retries, _trace_header, _upstream
-from otel_serverless.botocore._base import Call, Extension
+from otel_serverless.botocore._base import AnyCall, Call, Extension
 from otel_serverless.propagation._carrier import MAPPING, inject_fields
 
 _INSTRUMENTATION = "otel_serverless.botocore"
@@ -140,7 +145,7 @@ def _on_after_call(http_response: Any = None, parsed: Any = None, model: Any = N
         active.answered = True
         status = getattr(http_response, "status_code", None)
         if isinstance(status, int) and status < 300:  # an error answer is raised next: _failed's
-            _succeeded(active, parsed)
+            _succeeded(active, parsed, status)
     except Exception as error:
         report(f"botocore.{active.extension.service}.result", error)
 
@@ -150,23 +155,25 @@ def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, 
     if service == "lambda":
         _trace_header.watch(instance)
     extension_type = _registry.lookup(service, operation)
-    if extension_type is None or not isinstance(params, MAPPING) or _suppressed():
+    if not isinstance(params, MAPPING) or _suppressed():
         return None, params
+    upstream = _upstream.active()
+    if extension_type is None and upstream:
+        return None, params  # upstream's span; the resource it names is added in emit_api_params
     call = Call(service, operation, instance.meta.region_name, params)
-    extension = extension_type(call)
-    if _upstream.active():
+    meta = instance.meta
+    extension = extension_type(call) if extension_type is not None else AnyCall(call, meta.service_model.service_id)
+    if upstream:
         # Upstream opens the span; give it a copy so it cannot change the caller's objects.
         return _Active(extension, None), extension.protect(params)
-    span = _tracer().start_span(
-        extension.span_name(),
-        kind=extension.span_kind(),
-        attributes={
-            attr.RPC_SYSTEM: "aws-api",
-            attr.RPC_SERVICE: instance.meta.service_model.service_id,
-            attr.RPC_METHOD: operation,
-            attr.CLOUD_REGION: call.region or "",
-        },
-    )
+    attributes: dict[str, AttributeValue] = {
+        attr.RPC_SYSTEM: "aws-api",
+        attr.RPC_SERVICE: meta.service_model.service_id,
+        attr.RPC_METHOD: operation,
+        attr.CLOUD_REGION: call.region or "",
+    }
+    attributes.update(_endpoint(meta.endpoint_url))
+    span = _tracer().start_span(extension.span_name(), kind=extension.span_kind(), attributes=attributes)
     if not span.get_span_context().is_valid:
         # No SDK configured: don't hide the caller's (possibly remote) context behind an invalid span.
         return _Active(extension, None), params
@@ -200,7 +207,7 @@ def _inject(active: _Active, params: Any) -> Any:
         active.annotated = trace.get_current_span()
     # One set_attributes for the span: the resource and retries first, as the call is sent.
     attributes = _retries.call_attributes(call.service, params) if isinstance(params, MAPPING) else {}
-    propagating = call.service not in _config.read().exclude
+    propagating = extension.propagates and call.service not in _config.read().exclude
     undoing = extension.upstream_injects and _upstream.active()
     if propagating or undoing:  # the fields are built only for what uses them
         fields = inject_fields()
@@ -258,13 +265,14 @@ def _warn_skips(call: Call) -> None:
         )
 
 
-def _succeeded(active: _Active, result: Any) -> None:
+def _succeeded(active: _Active, result: Any, status: int) -> None:
     span = active.annotated
     if span is None or not span.is_recording() or not isinstance(result, MAPPING):
         return
     attributes = active.extension.result_attributes(result)
-    if active.span is not None:  # upstream records the request id on its own span
+    if active.span is not None:  # upstream records the request id and status on its own span
         _request_id(attributes, result)
+        attributes[attr.HTTP_RESPONSE_STATUS_CODE] = status
     _correlation(attributes, active.extension.call)
     if attributes:
         span.set_attributes(attributes)
@@ -292,6 +300,22 @@ def _end(active: _Active) -> None:
             active.span.end()
         except Exception as error:
             report("botocore.end", error)
+
+
+@functools.lru_cache(maxsize=64)
+def _endpoint(url: object) -> dict[str, AttributeValue]:
+    """``server.address`` and ``server.port`` of a client's endpoint URL (a client keeps one)."""
+    if not isinstance(url, str):
+        return {}
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        return {}
+    found: dict[str, AttributeValue] = {attr.SERVER_ADDRESS: parts.hostname} if parts.hostname else {}
+    if found and port:
+        found[attr.SERVER_PORT] = port
+    return found
 
 
 def _request_id(attributes: dict[str, AttributeValue], response: Mapping[str, Any]) -> None:

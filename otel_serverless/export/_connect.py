@@ -40,6 +40,10 @@ _MAX_CONNECT_ANSWER: Final = 16 * 1024
 _Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]
 
 
+class TunnelRefused(OSError):
+    """The proxy answered CONNECT with something other than 2xx (407: it wants credentials)."""
+
+
 class Proxy(NamedTuple):
     host: str
     port: int
@@ -206,7 +210,7 @@ def _tunnel(sock: socket.socket, host: str, port: int, proxy: Proxy, until: floa
     status_line = bytes(answer).split(b"\r\n", 1)[0].decode("latin-1")
     parts = status_line.split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].startswith("2"):
-        raise OSError(f"the proxy {proxy.safe} refused the tunnel: {preview(status_line, 80)}")
+        raise TunnelRefused(f"the proxy {proxy.safe} refused the tunnel: {preview(status_line, 80)}")
 
 
 def _arm_or_time_out(sock: socket.socket, until: float) -> None:

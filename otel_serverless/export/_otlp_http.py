@@ -50,7 +50,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_serverless import __version__, _settings
 from otel_serverless._guard import preview, report, warn_once
 from otel_serverless.export import _header_warnings
-from otel_serverless.export._connect import basic_credentials, connect, find_proxy
+from otel_serverless.export._connect import TunnelRefused, basic_credentials, connect, find_proxy
 from otel_serverless.export._encode import encode_spans
 from otel_serverless.export._fork import in_child_after_fork
 from otel_serverless.export._http1 import Exchange, Response, authority, request_head
@@ -466,7 +466,9 @@ class Export:
             )
         if self._back_off(None):
             return None
-        return exporter._give_up("unreachable", f"collector unreachable ({problem})")
+        # A refusing proxy is its own warning: an earlier unreachable collector must not hide it.
+        key = "proxy" if isinstance(error, TunnelRefused) else "unreachable"
+        return exporter._give_up(key, f"collector unreachable ({problem})")
 
     def _step(self, until: float) -> SpanExportResult | None:
         exporter = self._exporter

@@ -10,6 +10,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 import otel_serverless.botocore as ours
+from otel_serverless.botocore._registry import EXTENSIONS
 from otel_serverless.propagation import dynamodb
 
 
@@ -32,12 +33,19 @@ def client(service: str) -> object:
     return boto3.client(service)  # type: ignore[call-overload]
 
 
+#: The operations a service extension handles (every other call gets a plain CLIENT span too).
+EXTENSION_OPERATIONS = frozenset(operation for extension in EXTENSIONS.values() for operation in extension.operations)
+
+
 def producer_spans(spans: object, name: str | None = None) -> list[object]:
-    """Finished spans opened by our instrumentation (optionally by name)."""
+    """Finished spans our instrumentation opened for the operations a service extension handles
+    (optionally by name): the sends, not the queue set-up and receives around them."""
     found = [
         s
         for s in spans.get_finished_spans()  # type: ignore[attr-defined]
-        if s.instrumentation_scope is not None and s.instrumentation_scope.name == "otel_serverless.botocore"
+        if s.instrumentation_scope is not None
+        and s.instrumentation_scope.name == "otel_serverless.botocore"
+        and s.attributes.get("rpc.method") in EXTENSION_OPERATIONS
     ]
     return [s for s in found if name is None or s.name == name]
 

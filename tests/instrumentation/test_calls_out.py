@@ -133,7 +133,8 @@ def check_calls_out(spans: list[Any], seen: Seen, proxy: Proxy) -> None:
         assert (attributes["rpc.service"], attributes["rpc.method"]) == tuple(name.split("."))
         assert attributes["cloud.region"] == "us-east-1"
         assert attributes["aws.request_id"], name
-        assert attributes["http.status_code"] == 200
+        assert attributes["http.response.status_code"] == 200
+        assert attributes["server.address"] == "127.0.0.1" and attributes["server.port"] > 0
     assert aws["DynamoDB.GetItem"]["attributes"]["aws.dynamodb.table_names"] == ["orders"]
     assert aws["S3.GetObject"]["attributes"]["aws.s3.bucket"] == "posts"
     assert aws["S3.GetObject"]["attributes"]["aws.s3.key"] == "p-1.json"
