@@ -24,10 +24,13 @@ every ``DRAIN_EVERY`` rounds, between invocations and outside every timing; othe
 the emulator's drift, not the tracer, decides the figure (it put a 1.5 ms gap
 between G5 and G5-like-for-like in one run, for one 80-byte attribute).
 
-A fourth variant is ours with context propagation into SQS turned off
-(``OTEL_SERVERLESS_PROPAGATION_EXCLUDE=sqs``): the upstream stack adds no trace
-context to the SQS message at all, so that row (``G5-like-for-like``) compares
-the same work. G5 itself is ours as users run it, propagation included.
+G5 is the gate (#18: "warm invocation <= 0.5x like for like"): ours with context
+propagation into SQS turned off (``OTEL_SERVERLESS_PROPAGATION_EXCLUDE=sqs``),
+because the upstream stack adds no trace context to the SQS message at all, so
+that is the same work. ``G5-propagation`` (informational, no target) is ours as
+users run it, the context in the message included, in the same rounds: the gap
+between the two rows is the price of keeping the trace through SQS (our
+injection, botocore's serialisation of the attribute, moto's handling of it).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from benchmarks._lambda_env import EVENT, LambdaContext, environment, handler_di
 from benchmarks._loopback import ROOT, moto, otlp_receiver
 from benchmarks._report import Result, median, result, unavailable
 
-WHAT = "warm invocation overhead: handler sends one SQS message, flushes to loopback OTLP"
+WHAT = "warm invocation overhead, like for like: handler sends one SQS message, flushes to loopback OTLP"
 TARGET = "<= 0.5"
 VARIANTS = ("baseline", "ours", "ours_no_sqs_context", "peer")
 #: Settings a variant runs with besides the shared environment.
@@ -177,22 +180,23 @@ def run(smoke: bool = False) -> dict[str, Result]:
     base_wall = median([row["baseline"][0] for row in rows]) * 1000
     note = (
         f"median of {len(rows)} paired rounds (one warm invocation each, order rotated, {per_variant} processes per"
-        f" side taking turns) of the difference to the untraced handler ({base_wall:.1f} ms);"
-        f" of which CPU {added['ours'][1]:.2f} / {added['peer'][1]:.2f} ms"
+        f" side taking turns) of the difference to the untraced handler ({base_wall:.1f} ms), ours without SQS"
+        " context propagation (the peer propagates none);"
+        f" of which CPU {added['ours_no_sqs_context'][1]:.2f} / {added['peer'][1]:.2f} ms"
     )
-    same_work = (
-        "ours with OTEL_SERVERLESS_PROPAGATION_EXCLUDE=sqs in the same rounds"
-        f" (CPU {added['ours_no_sqs_context'][1]:.2f} ms): upstream puts no trace context into the SQS message"
+    with_context = (
+        f"ours with the context in the SQS message, in the same rounds (CPU {added['ours'][1]:.2f} ms): work the peer"
+        " does not do"
     )
     return {
-        "G5": result(WHAT, added["ours"][0], added["peer"][0], "ms added", TARGET, note=note),
-        "G5-like-for-like": result(
-            "  same, without our SQS context propagation (the peer has none)",
-            added["ours_no_sqs_context"][0],
+        "G5": result(WHAT, added["ours_no_sqs_context"][0], added["peer"][0], "ms added", TARGET, note=note),
+        "G5-propagation": result(
+            "  the same, ours with the trace context carried in the SQS message",
+            added["ours"][0],
             added["peer"][0],
             "ms added",
-            TARGET,
-            note=same_work,
+            None,
+            note=with_context,
         ),
     }
 
