@@ -4,8 +4,9 @@ The handler sends one SQS message (to ``moto_server`` on 127.0.0.1) and, traced,
 flushes its spans to a loopback OTLP receiver before returning, as a Lambda
 handler must before the freeze. Long-lived processes invoke it warm:
 untraced (the baseline), traced by us (``otel_serverless.configure()`` +
-``@traced``), traced by the upstream stack (SDK + botocore instrumentation +
-``AwsLambdaInstrumentor``, which force-flushes after each invocation). Each
+``@traced``), traced by the upstream stack (SDK + botocore, urllib and urllib3
+instrumentation + ``AwsLambdaInstrumentor``, which force-flushes after each
+invocation). Each
 round invokes every variant once, back to back, in a rotating order; each side's
 added time is the median over rounds of its invocation minus the baseline's in
 the same round. The process CPU time added is reported beside it (moto's and
@@ -71,10 +72,17 @@ def _handler(variant: str) -> Any:
     if variant == "peer":
         from opentelemetry.instrumentation.aws_lambda import AwsLambdaInstrumentor
         from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+        from opentelemetry.instrumentation.urllib import URLLibInstrumentor
+        from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
         from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
+        # As the layer sets it up, with the HTTP instrumentors G1's and C1/C2's peers have: ours
+        # covers the same calls (its urllib3 instrumentation is loaded here too: botocore sends
+        # through urllib3), so neither side is timed without the other's coverage.
         _OTelSDKConfigurator().configure()  # type: ignore[no-untyped-call]  # untyped upstream
         BotocoreInstrumentor().instrument()  # type: ignore[no-untyped-call]  # untyped upstream
+        URLLibInstrumentor().instrument()
+        URLLib3Instrumentor().instrument()
         AwsLambdaInstrumentor().instrument()
     return bench_handler.handler
 
