@@ -23,7 +23,7 @@ waiting and 55 ms with 2,400, and its jitter grows with it. Real SQS does not
 slow down as a queue fills, so the harness empties the queue (receive and delete)
 every ``DRAIN_EVERY`` rounds, between invocations and outside every timing; otherwise
 the emulator's drift, not the tracer, decides the figure (it put a 1.5 ms gap
-between G5 and G5-like-for-like in one run, for one 80-byte attribute).
+between ours with and without SQS propagation in one run, for one 80-byte attribute).
 
 G5 is the gate (#18: "warm invocation <= 0.5x like for like"): ours with context
 propagation into SQS turned off (``OTEL_SERVERLESS_PROPAGATION_EXCLUDE=sqs``),
@@ -223,7 +223,7 @@ def _drain(sqs: Any, queue: str) -> None:
 
 
 def _paired_rounds(
-    workers: dict[str, list[_Worker]], warmup: int, rounds: int, between: Callable[[], object] = lambda: None
+    workers: dict[str, list[_Worker]], warmup: int, rounds: int, between: Callable[[], object]
 ) -> list[Row]:
     """Each round: one warm invocation per variant, back to back, in a rotating order.
 

@@ -151,7 +151,8 @@ def _on_after_call(http_response: Any = None, parsed: Any = None, model: Any = N
 
 
 def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, Any]:
-    service = instance.meta.service_model.service_name
+    meta = instance.meta
+    service = meta.service_model.service_name
     if service == "lambda":
         _trace_header.watch(instance)
     extension_type = _registry.lookup(service, operation)
@@ -160,8 +161,7 @@ def _start(instance: Any, operation: str, params: Any) -> tuple[_Active | None, 
     upstream = _upstream.active()
     if extension_type is None and upstream:
         return None, params  # upstream's span; the resource it names is added in emit_api_params
-    call = Call(service, operation, instance.meta.region_name, params)
-    meta = instance.meta
+    call = Call(service, operation, meta.region_name, params)
     extension = extension_type(call) if extension_type is not None else AnyCall(call, meta.service_model.service_id)
     if upstream:
         # Upstream opens the span; give it a copy so it cannot change the caller's objects.
@@ -303,19 +303,19 @@ def _end(active: _Active) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _endpoint(url: object) -> dict[str, AttributeValue]:
-    """``server.address`` and ``server.port`` of a client's endpoint URL (a client keeps one)."""
+def _endpoint(url: object) -> tuple[tuple[str, AttributeValue], ...]:
+    """``server.address`` and ``server.port`` of a client's endpoint URL (a client keeps one);
+    immutable pairs, since every call of the client shares them."""
     if not isinstance(url, str):
-        return {}
+        return ()
     try:
         parts = urlsplit(url)
         port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
     except ValueError:
-        return {}
-    found: dict[str, AttributeValue] = {attr.SERVER_ADDRESS: parts.hostname} if parts.hostname else {}
-    if found and port:
-        found[attr.SERVER_PORT] = port
-    return found
+        return ()
+    if not parts.hostname:
+        return ()
+    return ((attr.SERVER_ADDRESS, parts.hostname),) + (((attr.SERVER_PORT, port),) if port else ())
 
 
 def _request_id(attributes: dict[str, AttributeValue], response: Mapping[str, Any]) -> None:

@@ -78,13 +78,11 @@ def install() -> None:
             if library.name not in off:
                 _post_import.when_imported(library.module, functools.partial(_arm, library))
         ours = OURS_BOTOCORE not in off
-        upstream = "botocore" not in off and (not ours or _upstream_botocore_wanted())
+        upstream = "botocore" not in off and (
+            not ours or _settings.read_bool(env.OTEL_SERVERLESS_BOTOCORE_UPSTREAM, False)
+        )
         if ours or upstream:
             _post_import.when_imported("botocore.client", functools.partial(_arm_botocore, ours, upstream))
-
-
-def _upstream_botocore_wanted() -> bool:
-    return _settings.read_bool(env.OTEL_SERVERLESS_BOTOCORE_UPSTREAM, False)
 
 
 def loaded() -> frozenset[str]:
